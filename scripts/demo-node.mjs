@@ -1,0 +1,210 @@
+/**
+ * A Co-browse-like node: enough of a real node's behaviour to run and test the router against.
+ *
+ *   node scripts/demo-node.mjs --id CB_Server_1 --port 8701 [--exit-with-stdin]
+ *
+ * Prints one JSON line `{"ready":true,"id":...,"port":...}` once listening (port 0 picks a free one).
+ * Like a Co-browse node it sets `gcbSessionServer=.<id>` when it creates a session, and answers a
+ * request for a session it does not own with 410 and `reason: "not-owner"`, which is how the clients
+ * learn that their session has ended.
+ *
+ * Endpoints, all under /cobrowse:
+ *   GET  /health                  200 {status:"ok"}
+ *   GET  /                        a small demo page
+ *   POST /session                 new session, sets the stickiness cookie
+ *   GET  /session/:sid            the session, or the not-owner answer
+ *   GET  /poll?session&wait=ms    long-poll: answers after `wait` ms (default 2000)
+ *   GET  /stream?chunks&interval  chunked stream, one line per chunk
+ *   POST /dom                     consumes the body, answers its size and sha256
+ *   GET  /blob?bytes              a body of that many bytes, sha256 in `x-sha256`
+ *   ANY  /echo                    the request as the node saw it
+ *   GET  /redirect?to             302 to `to` on this node's own origin
+ *   GET  /cookies                 several Set-Cookie fields
+ *   GET  /status/:code            answers with that status
+ *   GET  /hang                    never answers
+ *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close
+ */
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { WebSocketServer } from 'ws';
+
+const { values } = parseArgs({
+  options: {
+    id: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    cookie: { type: 'string' },
+    'exit-with-stdin': { type: 'boolean', default: false },
+  },
+});
+const id = values.id ?? 'CB_Server_1';
+const cookieName = values.cookie ?? 'gcbSessionServer';
+/** Sessions this node owns: created here, unknown to every other node. */
+const sessions = new Set();
+
+const json = (res, status, body, headers = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-demo-node': id, ...headers });
+  res.end(JSON.stringify({ node: id, ...body }));
+};
+const notOwner = (res, session) =>
+  json(res, 410, { session, state: 'terminated', reason: 'not-owner', advice: 'start a new session' });
+
+const routes = {
+  'GET /health': (_req, res) => json(res, 200, { status: 'ok' }),
+  'GET /': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-demo-node': id });
+    res.end(demoPage());
+  },
+  'POST /session': (_req, res) => {
+    const session = `${id}-${Math.random().toString(36).slice(2, 10)}`;
+    sessions.add(session);
+    json(res, 201, { session }, { 'set-cookie': `${cookieName}=.${id}; Path=/; HttpOnly; SameSite=Lax` });
+  },
+  'GET /session': (req, res, url) => {
+    const session = url.pathname.split('/')[3];
+    if (!sessions.has(session)) return notOwner(res, session);
+    json(res, 200, { session, state: 'active' });
+  },
+  'GET /poll': (req, res, url) => {
+    const session = url.searchParams.get('session');
+    if (session && !sessions.has(session)) return notOwner(res, session);
+    const wait = Math.min(Number(url.searchParams.get('wait') ?? 2000), 60_000);
+    const timer = setTimeout(
+      () => json(res, 200, { session, events: [{ type: 'tick', at: Date.now() }] }),
+      wait,
+    );
+    req.on('close', () => clearTimeout(timer));
+  },
+  'GET /stream': (req, res, url) => {
+    const chunks = Number(url.searchParams.get('chunks') ?? 5);
+    const interval = Number(url.searchParams.get('interval') ?? 200);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-demo-node': id });
+    let sent = 0;
+    const timer = setInterval(() => {
+      res.write(`chunk ${++sent} of ${chunks} from ${id} at ${Date.now()}\n`);
+      if (sent === chunks) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, interval);
+    req.on('close', () => clearInterval(timer));
+  },
+  'POST /dom': (req, res) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (chunk) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+    });
+    req.on('end', () => json(res, 200, { bytes, sha256: hash.digest('hex') }));
+  },
+  'GET /blob': (_req, res, url) => {
+    const body = patternBytes(Number(url.searchParams.get('bytes') ?? 1024));
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      'x-sha256': createHash('sha256').update(body).digest('hex'),
+      'x-demo-node': id,
+    });
+    res.end(body);
+  },
+  'GET /redirect': (req, res, url) => {
+    const location = `http://${req.headers.host}${url.searchParams.get('to') ?? '/cobrowse/'}`;
+    res.writeHead(302, { location, 'x-demo-node': id });
+    res.end();
+  },
+  'GET /cookies': (_req, res) => {
+    res.setHeader('set-cookie', [
+      `${cookieName}=.${id}; Path=/; HttpOnly`,
+      'first=1; Path=/; Max-Age=60',
+      'second=2, with comma; Path=/cobrowse; Secure',
+    ]);
+    json(res, 200, {});
+  },
+  'GET /status': (_req, res, url) => json(res, Number(url.pathname.split('/')[3]), {}),
+  'GET /hang': () => {},
+};
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://node');
+  if (url.pathname.startsWith('/cobrowse/echo')) return echo(req, res, url);
+  const section = url.pathname.replace(/^\/cobrowse/, '').split('/')[1] ?? '';
+  const handler = routes[`${req.method} /${section}`];
+  if (!handler) return json(res, 404, { error: 'not found', path: url.pathname });
+  handler(req, res, url);
+});
+
+function echo(req, res, url) {
+  let bytes = 0;
+  req.on('data', (chunk) => {
+    bytes += chunk.length;
+  });
+  req.on('end', () =>
+    json(res, 200, {
+      method: req.method,
+      path: url.pathname,
+      search: url.search,
+      headers: req.headers,
+      bytes,
+    }),
+  );
+}
+
+const sockets = new WebSocketServer({ server, path: '/cobrowse/ws' });
+sockets.on('connection', (socket, req) => {
+  const session = new URL(req.url ?? '/', 'http://node').searchParams.get('session');
+  if (session && !sessions.has(session)) {
+    socket.send(JSON.stringify({ node: id, session, state: 'terminated', reason: 'not-owner' }));
+    socket.close(4410, 'session not owned by this node');
+    return;
+  }
+  socket.send(JSON.stringify({ node: id, session, state: 'connected' }));
+  socket.on('message', (data, isBinary) => {
+    const text = data.toString();
+    const close = /^close (\d{4}) ?(.*)$/.exec(text);
+    if (close) return socket.close(Number(close[1]), close[2]);
+    socket.send(isBinary ? data : JSON.stringify({ node: id, echo: text }), { binary: isBinary });
+  });
+});
+
+/** Deterministic bytes, so a receiver can check a large body by its hash. */
+function patternBytes(size) {
+  const body = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) body[i] = (i * 31 + (i >> 8)) & 0xff;
+  return body;
+}
+
+function demoPage() {
+  return `<!doctype html><meta name="viewport" content="width=device-width">
+<title>Co-browse demo node ${id}</title>
+<h1>Served by ${id}</h1>
+<p>Start a session: the node sets <code>${cookieName}=.${id}</code>, and the router sends everything after it here.</p>
+<button id="start">Start session</button> <button id="ws">Open WebSocket</button> <button id="poll">Long-poll</button>
+<pre id="out"></pre>
+<script>
+const out = (line) => (document.getElementById('out').textContent += line + '\\n');
+let session = null;
+document.getElementById('start').onclick = async () => {
+  const res = await fetch('/cobrowse/session', { method: 'POST' });
+  const body = await res.json(); session = body.session;
+  out(res.status + ' session ' + session + ' on ' + body.node);
+};
+document.getElementById('ws').onclick = () => {
+  const ws = new WebSocket(location.origin.replace('http', 'ws') + '/cobrowse/ws?session=' + (session ?? ''));
+  ws.onmessage = (e) => out('ws: ' + e.data);
+  ws.onopen = () => ws.send('hello');
+  ws.onclose = (e) => out('ws closed ' + e.code + ' ' + e.reason);
+};
+document.getElementById('poll').onclick = async () => {
+  const res = await fetch('/cobrowse/poll?wait=1000&session=' + (session ?? ''));
+  out('poll ' + res.status + ' ' + (await res.text()));
+};
+</script>`;
+}
+
+server.listen(Number(values.port), '127.0.0.1', () => {
+  console.log(JSON.stringify({ ready: true, id, port: server.address().port }));
+});
+process.on('SIGTERM', () => process.exit(0));
+// A parent that spawns this node holds its stdin open: when the parent dies, so does the node.
+if (values['exit-with-stdin']) process.stdin.on('end', () => process.exit(0)).resume();

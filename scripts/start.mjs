@@ -1,0 +1,50 @@
+/**
+ * `npm start`: a local demo cluster of three Co-browse-like nodes, and the router in front of them
+ * under `wrangler dev` (workerd). Offline: no outside connection is opened.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startDemoCluster, stopProcess } from './demo-cluster.mjs';
+
+const ROUTER_PORT = Number(process.env.PORT ?? 8787);
+const nodes = await startDemoCluster([
+  { id: 'CB_Server_1', port: 8701 },
+  { id: 'CB_Server_2', port: 8702 },
+  { id: 'CB_Server_3', port: 8703 },
+]);
+const roster = JSON.stringify(nodes.map(({ id, url }) => ({ id, url })));
+
+// Run wrangler's own script with this Node: killing that one PID then stops workerd too (killing npx would not).
+const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
+const router = spawn(
+  process.execPath,
+  [wranglerBin, 'dev', '--port', String(ROUTER_PORT), '--ip', '127.0.0.1', '--var', `NODES:${roster}`],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
+  },
+);
+
+const base = `http://127.0.0.1:${ROUTER_PORT}`;
+console.log(`
+cobrowse-edge demo
+  nodes:   ${nodes.map(({ id, url }) => `${id} ${url}`).join(', ')}
+  router:  ${base}  (workerd, via wrangler dev)
+
+  open     ${base}/cobrowse/             demo page: start a session, open a WebSocket, long-poll
+  try      curl -i -X POST ${base}/cobrowse/session      (note the gcbSessionServer cookie)
+           curl -i -b 'gcbSessionServer=.CB_Server_2' ${base}/cobrowse/health
+           curl -i '${base}/cobrowse/health?co-browse-node-id=CB_Server_3'
+  stop     Ctrl+C
+`);
+
+let stopping = false;
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all([stopProcess(router), ...nodes.map((node) => node.stop())]);
+  process.exit(code);
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+router.on('exit', (code) => stopAll(code ?? 1));

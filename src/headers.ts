@@ -1,0 +1,91 @@
+/**
+ * Header rules of the proxy, both ways: pure functions from headers to headers.
+ */
+
+/**
+ * RFC 9110 section 7.6.1: hop-by-hop fields describe one connection and are not forwarded, nor are
+ * the fields that `Connection` names. `Proxy-Connection` and `Keep-Alive` are the legacy forms.
+ */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+
+/** Client claims about its own address or the proxy chain that only the edge may make. */
+const EDGE_ASSERTED = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'];
+
+/** Is this request a WebSocket opening handshake (RFC 6455 section 4.1)? */
+export function isWebSocketHandshake(headers: Headers): boolean {
+  return headers.get('upgrade')?.trim().toLowerCase() === 'websocket';
+}
+
+/** Removes hop-by-hop fields in place, including every field named by `Connection`. */
+export function dropHopByHop(headers: Headers): void {
+  const named = (headers.get('connection') ?? '')
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter(Boolean);
+  for (const name of [...HOP_BY_HOP, ...named]) headers.delete(name);
+}
+
+export interface EdgeView {
+  /** Client address as the edge saw it (Cloudflare's `CF-Connecting-IP`), if known. */
+  readonly clientIp: string | undefined;
+  /** The URL the client asked the edge for. */
+  readonly url: URL;
+}
+
+/**
+ * Headers for the request to a node: the client's, minus hop-by-hop and client-asserted forwarding
+ * fields, plus `X-Forwarded-*` from what the edge saw. A WebSocket handshake keeps exactly
+ * `Upgrade: websocket` and `Connection: Upgrade`, which the node needs to switch protocols.
+ */
+export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Headers {
+  const headers = new Headers(incoming);
+  const webSocket = isWebSocketHandshake(incoming);
+  dropHopByHop(headers);
+  for (const name of EDGE_ASSERTED) headers.delete(name);
+  if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
+  headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
+  headers.set('x-forwarded-host', edge.url.host);
+  if (webSocket) {
+    headers.set('upgrade', 'websocket');
+    headers.set('connection', 'Upgrade');
+  }
+  return headers;
+}
+
+/**
+ * Headers for the response to the client: the node's, minus hop-by-hop fields. `Set-Cookie` fields are
+ * copied one by one, unchanged. A `Location` that points at the node itself is rewritten to the edge
+ * (like nginx's `proxy_redirect default`), so a redirect never sends a browser to an internal host.
+ *
+ * A body of unknown length that the node did not encode is marked `Content-Encoding: identity`: the
+ * runtime otherwise gzips text responses for clients that accept it, which holds a stream or a
+ * long-poll answer until its end.
+ */
+export function downstreamResponseHeaders(
+  upstream: Headers,
+  nodeOrigin: string,
+  edgeOrigin: string,
+): Headers {
+  const headers = new Headers(upstream);
+  dropHopByHop(headers);
+  const location = headers.get('location');
+  if (location && URL.canParse(location)) {
+    const target = new URL(location);
+    if (target.origin === nodeOrigin)
+      headers.set('location', edgeOrigin + target.pathname + target.search + target.hash);
+  }
+  if (!headers.has('content-encoding') && !headers.has('content-length')) {
+    headers.set('content-encoding', 'identity');
+  }
+  return headers;
+}

@@ -1,0 +1,4 @@
+/** Worker entry: exports the app and nothing else. */
+import { app } from './app';
+
+export default app;

@@ -1,0 +1,27 @@
+/**
+ * Structured logs: one JSON object per line, the form Workers Logs indexes field by field.
+ */
+import type { RouteReason } from './routing';
+
+export interface RequestLog {
+  readonly method: string;
+  readonly path: string;
+  /** Node id that was sent the request, or null when none was chosen. */
+  readonly node: string | null;
+  readonly reason: RouteReason | null;
+  /** Status the client got. */
+  readonly status: number;
+  /** Time until the response headers were ready, in ms: streams and sockets go on after it. */
+  readonly durationMs: number;
+  readonly webSocket: boolean;
+  /** Why the node failed, when it did. */
+  readonly failure?: string;
+}
+
+export function logRequest(entry: RequestLog): void {
+  console.log(JSON.stringify({ msg: 'request', ...entry }));
+}
+
+export function logConfig(level: 'error' | 'warn', message: string, items: readonly string[]): void {
+  console[level](JSON.stringify({ msg: message, items }));
+}

@@ -1,0 +1,107 @@
+/**
+ * Which node a request goes to: pure functions of the request's pin, the roster and availability.
+ *
+ * Contract: a node is only ever chosen from the configured roster. A cookie or parameter value is
+ * matched exactly against roster ids and never turned into a host or URL; anything unknown, empty,
+ * malformed or ambiguous is "no pin", never an error.
+ */
+import type { Config, NodeConfig } from './config';
+
+/** Why a request went to its node; written to the log line of every request. */
+export type RouteReason = 'url' | 'sticky' | 'balanced';
+
+export interface Pin {
+  readonly node: NodeConfig;
+  /** `url` when named by the sticky query parameter, `sticky` when by the cookie. */
+  readonly source: 'url' | 'sticky';
+}
+
+/**
+ * The seam to node health: choosing a node only reads availability through this predicate; health
+ * checks are what write it.
+ */
+export type IsAvailable = (node: NodeConfig) => boolean;
+
+export interface Route {
+  readonly node: NodeConfig;
+  readonly reason: RouteReason;
+}
+
+/**
+ * The node a request is pinned to: the sticky parameter if it names a roster node, else the sticky
+ * cookie. A parameter that names no node does not hide a valid cookie: both are the client's word for
+ * the same session, and the cookie is still a roster id.
+ */
+export function readPin(url: URL, cookieHeader: string | null, config: Config): Pin | undefined {
+  const byParam = matchRoute(url.searchParams.getAll(config.stickyParam), config);
+  if (byParam) return { node: byParam, source: 'url' };
+  const byCookie = matchRoute(cookieValues(cookieHeader, config.stickyCookie), config);
+  return byCookie ? { node: byCookie, source: 'sticky' } : undefined;
+}
+
+/**
+ * The roster node named by the given values, or undefined. The route is the text after the first `.`
+ * (Co-browse writes `.CB_Server_1`), or the whole value when there is none, as Apache's
+ * stickysession reads it. Repeated values must agree: two different names are ambiguous.
+ */
+function matchRoute(values: readonly string[], config: Config): NodeConfig | undefined {
+  const routes = new Set(values.map(routeOf));
+  if (routes.size !== 1) return undefined;
+  const [route] = routes;
+  return route === undefined ? undefined : config.nodesById.get(route);
+}
+
+function routeOf(value: string): string {
+  const dot = value.indexOf('.');
+  return dot === -1 ? value : value.slice(dot + 1);
+}
+
+/**
+ * Every value of cookie `name` in a Cookie header (RFC 6265 section 5.4: `a=1; b=2`). Commas also
+ * separate pairs because the Fetch API joins repeated Cookie headers with `, `; a comma is not a valid
+ * cookie-octet, so no real value is split by it. Surrounding DQUOTEs are removed (RFC 6265 4.1.1).
+ */
+export function cookieValues(header: string | null, name: string): string[] {
+  if (!header) return [];
+  const values: string[] = [];
+  for (const pair of header.split(/[;,]/)) {
+    const eq = pair.indexOf('=');
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+    const value = pair.slice(eq + 1).trim();
+    values.push(
+      value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value,
+    );
+  }
+  return values;
+}
+
+/**
+ * Picks a node by weight among those that are available and take new sessions (weight above 0).
+ * `random` is a number in [0, 1), passed in so tests can choose it.
+ */
+export function chooseByWeight(
+  nodes: readonly NodeConfig[],
+  isAvailable: IsAvailable,
+  random: number,
+): NodeConfig | undefined {
+  const candidates = nodes.filter((node) => node.weight > 0 && isAvailable(node));
+  const total = candidates.reduce((sum, node) => sum + node.weight, 0);
+  let point = random * total;
+  for (const node of candidates) {
+    point -= node.weight;
+    if (point < 0) return node;
+  }
+  return candidates.at(-1);
+}
+
+/** The route of a request: its pinned node when that is available, else a node chosen by weight. */
+export function route(
+  pin: Pin | undefined,
+  config: Config,
+  isAvailable: IsAvailable,
+  random: number,
+): Route | undefined {
+  if (pin && isAvailable(pin.node)) return { node: pin.node, reason: pin.source };
+  const node = chooseByWeight(config.nodes, isAvailable, random);
+  return node ? { node, reason: 'balanced' } : undefined;
+}
