@@ -20,6 +20,7 @@
  *   ANY  /echo                    the request as the node saw it
  *   GET  /redirect?to             302 to `to` on this node's own origin
  *   GET  /cookies                 several Set-Cookie fields
+ *   GET  /headers?name=value      answers with these response headers
  *   GET  /status/:code            answers with that status
  *   GET  /hang                    never answers
  *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close
@@ -60,7 +61,7 @@ const routes = {
     sessions.add(session);
     json(res, 201, { session }, { 'set-cookie': `${cookieName}=.${id}; Path=/; HttpOnly; SameSite=Lax` });
   },
-  'GET /session': (req, res, url) => {
+  'GET /session': (_req, res, url) => {
     const session = url.pathname.split('/')[3];
     if (!sessions.has(session)) return notOwner(res, session);
     json(res, 200, { session, state: 'active' });
@@ -119,6 +120,10 @@ const routes = {
       'first=1; Path=/; Max-Age=60',
       'second=2, with comma; Path=/cobrowse; Secure',
     ]);
+    json(res, 200, {});
+  },
+  'GET /headers': (_req, res, url) => {
+    for (const [name, value] of url.searchParams) res.setHeader(name, value);
     json(res, 200, {});
   },
   'GET /status': (_req, res, url) => json(res, Number(url.pathname.split('/')[3]), {}),

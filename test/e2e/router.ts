@@ -26,7 +26,7 @@ export async function startRouter(vars: Record<string, unknown>): Promise<Runnin
       inspector: false,
       watch: false,
       logLevel: 'none',
-      structuredLogsHandler: ({ message }) => {
+      structuredLogsHandler: ({ message }: { message: string }) => {
         if (message.startsWith('{')) logs.push(JSON.parse(message));
       },
     },

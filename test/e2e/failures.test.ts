@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoNode, rosterOf, startNodes } from './cluster';
+import { type RunningRouter, startRouter } from './router';
+
+const CONNECT_TIMEOUT_MS = 500;
+
+describe('node failures', () => {
+  let nodes: DemoNode[];
+  let router: RunningRouter;
+  beforeAll(async () => {
+    nodes = await startNodes(['CB_Server_1', 'CB_Server_2']);
+    router = await startRouter({ NODES: rosterOf(nodes), CONNECT_TIMEOUT_MS });
+    await nodes[1]?.stop();
+  });
+  afterAll(async () => {
+    await router?.stop();
+    await Promise.all(nodes.map((node) => node.stop()));
+  });
+
+  it('a node that cannot be reached gives a 502 JSON naming it, at once', async () => {
+    const started = Date.now();
+    const res = await fetch(`${router.url}/cobrowse/echo`, {
+      headers: { cookie: 'gcbSessionServer=.CB_Server_2' },
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ error: 'node_unreachable', node: 'CB_Server_2' });
+  });
+
+  it('a node that sends no headers within CONNECT_TIMEOUT_MS gives a 504 JSON naming it', async () => {
+    const started = Date.now();
+    const res = await fetch(`${router.url}/cobrowse/hang`, {
+      headers: { cookie: 'gcbSessionServer=.CB_Server_1' },
+    });
+    const elapsed = Date.now() - started;
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ error: 'node_timeout', node: 'CB_Server_1' });
+    expect(elapsed).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
+    expect(elapsed).toBeLessThan(CONNECT_TIMEOUT_MS + 1000);
+  });
+
+  it('the header limit does not cut a body that takes longer once headers arrived', async () => {
+    const res = await fetch(`${router.url}/cobrowse/stream?chunks=8&interval=200`, {
+      headers: { cookie: 'gcbSessionServer=.CB_Server_1' },
+    });
+    expect((await res.text()).trim().split('\n')).toHaveLength(8);
+  });
+
+  it('logs the failure with node, status and cause', async () => {
+    await expect.poll(() => router.logs.filter((line) => line.status === 502).length).toBeGreaterThan(0);
+    expect(router.logs.find((line) => line.status === 502)).toMatchObject({
+      msg: 'request',
+      node: 'CB_Server_2',
+      reason: 'sticky',
+      failure: expect.any(String),
+    });
+  });
+});
+
+describe('a broken config', () => {
+  let router: RunningRouter;
+  beforeAll(async () => {
+    router = await startRouter({
+      NODES: [{ id: 'bad id', url: 'ftp://cb1' }, { url: 'http://cb2.example.com' }],
+      CONNECT_TIMEOUT_MS: 'soon',
+    });
+  });
+  afterAll(() => router?.stop());
+
+  it('answers every request with a 500 JSON naming every problem, and logs them', async () => {
+    for (const path of ['/cobrowse/x', '/elsewhere']) {
+      const res = await fetch(router.url + path);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({
+        error: 'config_invalid',
+        message: 'the router configuration is invalid',
+        problems: [
+          expect.stringMatching(/^NODES\[0\]\.id: /),
+          expect.stringMatching(/^NODES\[0\]\.url: /),
+          expect.stringMatching(/^NODES\[1\]\.id: /),
+          expect.stringMatching(/^CONNECT_TIMEOUT_MS: /),
+        ],
+      });
+    }
+    expect(router.logs.filter((line) => line.msg === 'config invalid')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,138 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type DemoNode, rosterOf, startNodes } from './cluster';
+import { type RunningRouter, startRouter } from './router';
+
+let nodes: DemoNode[];
+let router: RunningRouter;
+beforeAll(async () => {
+  nodes = await startNodes(['CB_Server_1']);
+  router = await startRouter({ NODES: rosterOf(nodes) });
+});
+afterAll(async () => {
+  await router?.stop();
+  await Promise.all(nodes.map((node) => node.stop()));
+});
+
+interface Echo {
+  method: string;
+  path: string;
+  search: string;
+  headers: Record<string, string>;
+  bytes: number;
+}
+
+/** A raw HTTP/1.1 request, so the test controls hop-by-hop headers fetch() would refuse to send. */
+function rawGet(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const url = new URL(path, router.url);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+it('sets X-Forwarded-* from what the edge saw and ignores the client claims', async () => {
+  const res = await rawGet('/cobrowse/echo?a=1&b=2', {
+    'x-forwarded-for': '6.6.6.6',
+    'x-forwarded-host': 'evil.example.com',
+    'x-forwarded-proto': 'gopher',
+    forwarded: 'for=6.6.6.6',
+    'x-custom': 'kept',
+  });
+  const echo = JSON.parse(res.body) as Echo;
+  expect(echo.search).toBe('?a=1&b=2');
+  expect(echo.headers).toMatchObject({
+    'x-forwarded-for': '127.0.0.1',
+    'x-forwarded-host': new URL(router.url).host,
+    'x-forwarded-proto': 'http',
+    'x-custom': 'kept',
+  });
+  expect(echo.headers.forwarded).toBeUndefined();
+  expect(echo.headers.host).toBe(`127.0.0.1:${nodes[0]?.port}`);
+});
+
+// workerd consumes the client's own Connection, Keep-Alive and TE before the Worker runs, so the
+// Worker cannot see which fields a client named in Connection (unit tests cover that rule); every
+// hop-by-hop field the Worker does see is dropped.
+it('drops the hop-by-hop request headers that reach the Worker', async () => {
+  const res = await rawGet('/cobrowse/echo', {
+    'proxy-authorization': 'Basic c2VjcmV0',
+    'proxy-connection': 'keep-alive',
+    upgrade: 'h2c',
+    'x-kept': '1',
+  });
+  const echo = JSON.parse(res.body) as Echo;
+  for (const name of ['proxy-authorization', 'proxy-connection', 'upgrade']) {
+    expect(echo.headers[name], name).toBeUndefined();
+  }
+  expect(echo.headers['x-kept']).toBe('1');
+});
+
+it("drops the node's hop-by-hop response headers, and those named in its Connection", async () => {
+  const query = new URLSearchParams({
+    connection: 'keep-alive, x-node-hop',
+    'x-node-hop': 'secret',
+    'keep-alive': 'timeout=9',
+    'proxy-authenticate': 'Basic',
+    trailer: 'x-t',
+    'x-kept': '1',
+  });
+  const res = await fetch(`${router.url}/cobrowse/headers?${query}`);
+  for (const name of ['connection', 'x-node-hop', 'keep-alive', 'proxy-authenticate', 'trailer']) {
+    expect(res.headers.get(name), name).toBeNull();
+  }
+  expect(res.headers.get('x-kept')).toBe('1');
+});
+
+it('passes every Set-Cookie of the node unchanged', async () => {
+  const res = await fetch(`${router.url}/cobrowse/cookies`);
+  expect(res.headers.getSetCookie()).toEqual([
+    'gcbSessionServer=.CB_Server_1; Path=/; HttpOnly',
+    'first=1; Path=/; Max-Age=60',
+    'second=2, with comma; Path=/cobrowse; Secure',
+  ]);
+});
+
+it('returns redirects to the client, pointing at the edge instead of the node', async () => {
+  const res = await fetch(`${router.url}/cobrowse/redirect?to=/cobrowse/next`, { redirect: 'manual' });
+  expect(res.status).toBe(302);
+  expect(res.headers.get('location')).toBe(`${router.url}/cobrowse/next`);
+  expect(res.headers.get('x-cobrowse-node')).toBe('CB_Server_1');
+});
+
+it('passes the method, path, query and body through', async () => {
+  const res = await fetch(`${router.url}/cobrowse/echo/deep/path?x=%2F&y=`, { method: 'PUT', body: 'hello' });
+  expect(await res.json()).toMatchObject({
+    method: 'PUT',
+    path: '/cobrowse/echo/deep/path',
+    search: '?x=%2F&y=',
+    bytes: 5,
+  });
+});
+
+it('answers 404 JSON outside the proxied prefix, without contacting a node', async () => {
+  const before = router.logs.length;
+  for (const path of [
+    '/',
+    '/cobrowsex',
+    '/other/cobrowse',
+    '/cobrowse/../admin',
+    '/cobrowse/%2e%2e/admin',
+    '/cobrowse/..',
+  ]) {
+    const res = await rawGet(path, {});
+    expect(res.status, path).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'not_found' });
+  }
+  expect(router.logs.slice(before).filter((line) => line.msg === 'request')).toEqual([]);
+});

@@ -1,0 +1,28 @@
+/**
+ * A TCP listener that is in no roster: any connection it receives means the router was talked into
+ * contacting a host it must not reach.
+ */
+import { createServer } from 'node:net';
+
+export interface SilentListener {
+  readonly port: number;
+  /** Connections received so far; must stay 0. */
+  readonly connections: () => number;
+  close(): Promise<void>;
+}
+
+export async function startSilentListener(): Promise<SilentListener> {
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('listener has no port');
+  return {
+    port: address.port,
+    connections: () => connections,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

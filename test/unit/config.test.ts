@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { type ConfigResult, DEFAULTS, parseConfig } from '../../src/config';
+
+const NODES = [
+  { id: 'CB_Server_1', url: 'http://cb1.example.com:8700' },
+  { id: 'CB_Server_2', url: 'https://cb2.example.com', weight: 3 },
+];
+
+function problemsOf(result: ConfigResult): readonly string[] {
+  return result.ok ? [] : result.problems;
+}
+
+describe('parseConfig', () => {
+  it('fills every default around a minimal roster', () => {
+    const result = parseConfig({ NODES });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config).toMatchObject({
+      stickyCookie: DEFAULTS.STICKY_COOKIE,
+      stickyParam: DEFAULTS.STICKY_PARAM,
+      pathPrefix: '/cobrowse',
+      connectTimeoutMs: 45_000,
+    });
+    expect(result.config.nodes).toEqual([
+      { id: 'CB_Server_1', origin: 'http://cb1.example.com:8700', weight: 1 },
+      { id: 'CB_Server_2', origin: 'https://cb2.example.com', weight: 3 },
+    ]);
+    expect(result.config.nodesById.get('CB_Server_2')?.weight).toBe(3);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('accepts every var as JSON text, as `wrangler dev --var` passes it', () => {
+    const result = parseConfig({
+      NODES: JSON.stringify(NODES),
+      CONNECT_TIMEOUT_MS: '3000',
+      STICKY_COOKIE: 'route',
+      STICKY_PARAM: 'node',
+      PATH_PREFIX: '/cb',
+    });
+    expect(result.ok && result.config).toMatchObject({
+      connectTimeoutMs: 3000,
+      stickyCookie: 'route',
+      stickyParam: 'node',
+      pathPrefix: '/cb',
+    });
+  });
+
+  it.each([
+    [{}, ['NODES: required: an array of { id, url, weight? }']],
+    [{ NODES: '[{' }, [expect.stringMatching(/^NODES: not valid JSON/)]],
+    [{ NODES: [] }, ['NODES: must be a non-empty array of { id, url, weight? }']],
+    [{ NODES: {} }, ['NODES: must be a non-empty array of { id, url, weight? }']],
+    [{ NODES: ['x'] }, ['NODES[0]: must be an object { id, url, weight? }']],
+    [
+      { NODES: [{ id: 'a b', url: 'http://a' }] },
+      ["NODES[0].id: must be 1-64 characters of A-Z a-z 0-9 _ . ~ - (the node's route name)"],
+    ],
+    [{ NODES: [{ id: 'a', url: 'ftp://a' }] }, ['NODES[0].url: must be an absolute http:// or https:// URL']],
+    [
+      { NODES: [{ id: 'a', url: '/relative' }] },
+      ['NODES[0].url: must be an absolute http:// or https:// URL'],
+    ],
+    [
+      { NODES: [{ id: 'a', url: 'http://u:p@a/path?q#f' }] },
+      ['NODES[0].url: must be scheme, host and port only (found credentials, a path, a query, a fragment)'],
+    ],
+    [
+      { NODES: [{ id: 'a', url: 'http://a', weight: 1.5 }] },
+      ['NODES[0].weight: must be an integer from 0 to 1000'],
+    ],
+    [{ NODES: [{ id: 'a', url: 'http://a', wieght: 2 }] }, ['NODES[0].wieght: unknown field']],
+    [
+      { NODES: [{ id: 'a', url: 'http://a', weight: 0 }] },
+      ['NODES: at least one node needs a weight above 0 to take new sessions'],
+    ],
+    [
+      {
+        NODES: [
+          { id: 'a', url: 'http://a' },
+          { id: 'a', url: 'http://b' },
+        ],
+      },
+      ['NODES[1].id: duplicate id "a"'],
+    ],
+    [
+      { NODES, CONNECT_TIMEOUT_MS: 'soon' },
+      ['CONNECT_TIMEOUT_MS: must be an integer from 100 to 600000 (got "soon")'],
+    ],
+    [
+      { NODES, CONNECT_TIMEOUT_MS: 50 },
+      ['CONNECT_TIMEOUT_MS: must be an integer from 100 to 600000 (got 50)'],
+    ],
+    [{ NODES, STICKY_COOKIE: 'a;b' }, ['STICKY_COOKIE: must be a cookie name (got "a;b")']],
+    [
+      { NODES, PATH_PREFIX: 'cobrowse/' },
+      ['PATH_PREFIX: must be a path like /cobrowse (no trailing slash) (got "cobrowse/")'],
+    ],
+  ])('reports %j as %j', (env, expected) => {
+    expect(problemsOf(parseConfig(env))).toEqual(expected);
+  });
+
+  it('names every problem at once, each with its field path', () => {
+    const result = parseConfig({
+      NODES: [{ id: '', url: 'nope' }, { id: 'ok', url: 'http://ok' }, 7],
+      CONNECT_TIMEOUT_MS: -1,
+      STICKY_PARAM: '',
+      PATH_PREFIX: '/',
+    });
+    expect(problemsOf(result)).toEqual([
+      expect.stringMatching(/^NODES\[0\]\.id: /),
+      expect.stringMatching(/^NODES\[0\]\.url: /),
+      expect.stringMatching(/^NODES\[2\]: /),
+      expect.stringMatching(/^PATH_PREFIX: /),
+      expect.stringMatching(/^CONNECT_TIMEOUT_MS: /),
+    ]);
+  });
+
+  it('warns about bare IP addresses, which a deployed Worker cannot fetch', () => {
+    const result = parseConfig({
+      NODES: [
+        { id: 'v4', url: 'http://10.0.0.7:8700' },
+        { id: 'v6', url: 'http://[::1]:8700' },
+        { id: 'dns', url: 'http://cb.example.com:8700' },
+      ],
+    });
+    expect(result.ok).toBe(true);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^NODES\[0\]\.url: 10\.0\.0\.7 is a bare IP address/),
+      expect.stringMatching(/^NODES\[1\]\.url: \[::1\] is a bare IP address/),
+    ]);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { downstreamResponseHeaders, dropHopByHop, upstreamRequestHeaders } from '../../src/headers';
+
+const edge = { clientIp: '203.0.113.9', url: new URL('https://cobrowse.example.com/cobrowse/x') };
+
+describe('dropHopByHop', () => {
+  it.each([
+    [{ connection: 'keep-alive', 'keep-alive': 'timeout=5', a: '1' }, { a: '1' }],
+    [{ connection: 'close, X-Secret', 'x-secret': 's', a: '1' }, { a: '1' }],
+    [{ te: 'trailers', trailer: 'x', 'transfer-encoding': 'chunked', a: '1' }, { a: '1' }],
+    [{ 'proxy-authorization': 'Basic x', 'proxy-connection': 'keep-alive', a: '1' }, { a: '1' }],
+    [{ upgrade: 'h2c', connection: 'Upgrade', a: '1' }, { a: '1' }],
+  ])('%j becomes %j', (input, expected) => {
+    const headers = new Headers(input);
+    dropHopByHop(headers);
+    expect(Object.fromEntries(headers)).toEqual(expected);
+  });
+});
+
+describe('upstreamRequestHeaders', () => {
+  it('replaces client-asserted forwarding fields with what the edge saw', () => {
+    const headers = upstreamRequestHeaders(
+      new Headers({
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-host': 'evil.example.com',
+        'x-forwarded-proto': 'gopher',
+        forwarded: 'for=6.6.6.6',
+        'x-real-ip': '6.6.6.6',
+        cookie: 'gcbSessionServer=.CB_Server_1',
+      }),
+      edge,
+    );
+    expect(Object.fromEntries(headers)).toEqual({
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-host': 'cobrowse.example.com',
+      'x-forwarded-proto': 'https',
+      cookie: 'gcbSessionServer=.CB_Server_1',
+    });
+  });
+
+  it('sets no X-Forwarded-For when the edge does not know the client address', () => {
+    expect(
+      upstreamRequestHeaders(new Headers(), { ...edge, clientIp: undefined }).has('x-forwarded-for'),
+    ).toBe(false);
+  });
+
+  it('keeps exactly the Upgrade and Connection a WebSocket handshake needs', () => {
+    const headers = upstreamRequestHeaders(
+      new Headers({
+        upgrade: 'WebSocket',
+        connection: 'keep-alive, Upgrade, X-Drop',
+        'x-drop': '1',
+        'sec-websocket-key': 'k',
+      }),
+      edge,
+    );
+    expect(headers.get('upgrade')).toBe('websocket');
+    expect(headers.get('connection')).toBe('Upgrade');
+    expect(headers.get('sec-websocket-key')).toBe('k');
+    expect(headers.has('x-drop')).toBe(false);
+  });
+
+  it('forwards no Upgrade for anything but a WebSocket', () => {
+    const headers = upstreamRequestHeaders(new Headers({ upgrade: 'h2c', connection: 'Upgrade' }), edge);
+    expect(headers.has('upgrade') || headers.has('connection')).toBe(false);
+  });
+});
+
+describe('downstreamResponseHeaders', () => {
+  const node = 'http://cb1.internal:8700';
+
+  it('passes every Set-Cookie unchanged and drops hop-by-hop fields', () => {
+    const upstream = new Headers({
+      'content-length': '2',
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=5',
+    });
+    upstream.append('set-cookie', 'gcbSessionServer=.CB_Server_1; Path=/; HttpOnly');
+    upstream.append('set-cookie', 'b=2, with comma; Secure');
+    const headers = downstreamResponseHeaders(upstream, node, edge.url.origin);
+    expect(headers.getSetCookie()).toEqual([
+      'gcbSessionServer=.CB_Server_1; Path=/; HttpOnly',
+      'b=2, with comma; Secure',
+    ]);
+    expect(headers.has('connection') || headers.has('keep-alive')).toBe(false);
+  });
+
+  it.each([
+    ['http://cb1.internal:8700/cobrowse/next?a=1#f', 'https://cobrowse.example.com/cobrowse/next?a=1#f'],
+    ['/cobrowse/relative', '/cobrowse/relative'],
+    ['https://elsewhere.example.com/x', 'https://elsewhere.example.com/x'],
+    ['http://cb1.internal:8701/other-port', 'http://cb1.internal:8701/other-port'],
+  ])('Location %s reaches the client as %s', (location, expected) => {
+    const headers = downstreamResponseHeaders(
+      new Headers({ location, 'content-length': '0' }),
+      node,
+      edge.url.origin,
+    );
+    expect(headers.get('location')).toBe(expected);
+  });
+
+  it.each([
+    [{}, 'identity'],
+    [{ 'content-length': '10' }, null],
+    [{ 'content-encoding': 'gzip' }, 'gzip'],
+  ])('a body with %j gets Content-Encoding %s', (upstream, expected) => {
+    expect(
+      downstreamResponseHeaders(new Headers(upstream), node, edge.url.origin).get('content-encoding'),
+    ).toBe(expected);
+  });
+});

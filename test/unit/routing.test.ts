@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { type Config, parseConfig } from '../../src/config';
+import { chooseByWeight, cookieValues, readPin, route } from '../../src/routing';
+
+function configOf(env: Record<string, unknown>): Config {
+  const result = parseConfig(env);
+  if (!result.ok) throw new Error(result.problems.join('; '));
+  return result.config;
+}
+
+const config = configOf({
+  NODES: [
+    { id: 'CB_Server_1', url: 'http://cb1.example.com' },
+    { id: 'CB_Server_2', url: 'http://cb2.example.com', weight: 3 },
+    { id: 'spare', url: 'http://cb3.example.com', weight: 0 },
+  ],
+});
+const everyoneUp = () => true;
+
+describe('cookieValues', () => {
+  it.each([
+    [null, []],
+    ['', []],
+    ['gcbSessionServer=.CB_Server_1', ['.CB_Server_1']],
+    ['a=1; gcbSessionServer=.CB_Server_1; b=2', ['.CB_Server_1']],
+    ['gcbSessionServer=".CB_Server_1"', ['.CB_Server_1']],
+    ['gcbSessionServer', []],
+    ['xgcbSessionServer=.CB_Server_1', []],
+    ['gcbSessionServer=.A; gcbSessionServer=.B', ['.A', '.B']],
+    ['a=1, gcbSessionServer=.CB_Server_2', ['.CB_Server_2']],
+    ['gcbSessionServer=', ['']],
+  ])('%j gives %j', (header, expected) => {
+    expect(cookieValues(header, 'gcbSessionServer')).toEqual(expected);
+  });
+});
+
+describe('readPin', () => {
+  const pinOf = (query: string, cookie: string | null) =>
+    readPin(new URL(`https://edge.example.com/cobrowse/x${query}`), cookie, config);
+
+  it.each([
+    ['', 'gcbSessionServer=.CB_Server_1', 'CB_Server_1', 'sticky'],
+    ['', 'gcbSessionServer=CB_Server_2', 'CB_Server_2', 'sticky'],
+    ['', 'gcbSessionServer=node.CB_Server_2', 'CB_Server_2', 'sticky'],
+    ['', 'gcbSessionServer=.CB_Server_1; gcbSessionServer=.CB_Server_1', 'CB_Server_1', 'sticky'],
+    ['?co-browse-node-id=CB_Server_2', null, 'CB_Server_2', 'url'],
+    ['?co-browse-node-id=.CB_Server_2', null, 'CB_Server_2', 'url'],
+    ['?co-browse-node-id=CB_Server_2', 'gcbSessionServer=.CB_Server_1', 'CB_Server_2', 'url'],
+    ['?co-browse-node-id=nope', 'gcbSessionServer=.CB_Server_1', 'CB_Server_1', 'sticky'],
+    ['?co-browse-node-id=spare', null, 'spare', 'url'],
+  ])('query %j, cookie %j: pinned to %s by %s', (query, cookie, node, source) => {
+    const pin = pinOf(query, cookie);
+    expect(pin?.node.id).toBe(node);
+    expect(pin?.source).toBe(source);
+  });
+
+  it.each([
+    ['', null],
+    ['', 'gcbSessionServer='],
+    ['', 'gcbSessionServer=.'],
+    ['', 'gcbSessionServer=.cb_server_1'],
+    ['', 'gcbSessionServer=.CB_Server_9'],
+    ['', 'gcbSessionServer=.CB_Server_1%00'],
+    ['', 'gcbSessionServer=..CB_Server_1'],
+    ['', 'gcbSessionServer=.CB_Server_1 x'],
+    ['', 'gcbSessionServer=.CB_Server_1; gcbSessionServer=.CB_Server_2'],
+    ['', 'gcbSessionServer=.http://evil.example.com'],
+    ['', 'gcbSessionServer=.cb1.example.com'],
+    ['', `gcbSessionServer=.${'A'.repeat(10_000)}`],
+    ['?co-browse-node-id=', null],
+    ['?co-browse-node-id=CB_Server_1&co-browse-node-id=CB_Server_2', null],
+    ['?co-browse-node-id=127.0.0.1:8080', null],
+    ['?co-browse-node-id=%00', null],
+    ['?co-browse-node-id=http%3A%2F%2Fevil', null],
+    ['?co-browse-node-id=__proto__', null],
+    ['?co-browse-node-id=constructor', null],
+  ])('query %j, cookie %j: no pin', (query, cookie) => {
+    expect(pinOf(query, cookie)).toBeUndefined();
+  });
+});
+
+describe('chooseByWeight', () => {
+  it.each([
+    [0, 'CB_Server_1'],
+    [0.2499, 'CB_Server_1'],
+    [0.25, 'CB_Server_2'],
+    [0.9999, 'CB_Server_2'],
+  ])('random %d picks %s (weights 1:3, a weight-0 node never)', (random, expected) => {
+    expect(chooseByWeight(config.nodes, everyoneUp, random)?.id).toBe(expected);
+  });
+
+  it('spreads new sessions in proportion to weight', () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const id = chooseByWeight(config.nodes, everyoneUp, i / 1000)?.id ?? 'none';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(counts)).toEqual({ CB_Server_1: 250, CB_Server_2: 750 });
+  });
+
+  it('skips unavailable nodes and gives none when nobody is left', () => {
+    expect(chooseByWeight(config.nodes, (node) => node.id !== 'CB_Server_2', 0.9)?.id).toBe('CB_Server_1');
+    expect(chooseByWeight(config.nodes, () => false, 0.5)).toBeUndefined();
+  });
+});
+
+describe('route', () => {
+  const pin = readPin(new URL('https://e/cobrowse'), 'gcbSessionServer=.CB_Server_1', config);
+
+  it('keeps a pinned request on its available node', () => {
+    expect(route(pin, config, everyoneUp, 0.9)).toEqual({
+      node: config.nodesById.get('CB_Server_1'),
+      reason: 'sticky',
+    });
+  });
+
+  it('balances a request without a pin', () => {
+    expect(route(undefined, config, everyoneUp, 0.9)).toMatchObject({
+      node: { id: 'CB_Server_2' },
+      reason: 'balanced',
+    });
+  });
+
+  it('gives no route when no node is available', () => {
+    expect(route(pin, config, () => false, 0.1)).toBeUndefined();
+  });
+});
