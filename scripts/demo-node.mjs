@@ -22,7 +22,8 @@
  *   GET  /cookies                 several Set-Cookie fields
  *   GET  /headers?name=value      answers with these response headers
  *   GET  /status/:code            answers with that status
- *   GET  /hang                    never answers
+ *   ANY  /hang                    never answers
+ *   POST /control/health?status   from now on the health check answers `status` (the node still serves)
  *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close
  */
 import { createHash } from 'node:crypto';
@@ -42,6 +43,8 @@ const id = values.id ?? 'CB_Server_1';
 const cookieName = values.cookie ?? 'gcbSessionServer';
 /** Sessions this node owns: created here, unknown to every other node. */
 const sessions = new Set();
+/** Status of the health check; a test sets it to 503 to fake a node that reports itself unhealthy. */
+let healthStatus = 200;
 
 const json = (res, status, body, headers = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', 'x-demo-node': id, ...headers });
@@ -51,7 +54,12 @@ const notOwner = (res, session) =>
   json(res, 410, { session, state: 'terminated', reason: 'not-owner', advice: 'start a new session' });
 
 const routes = {
-  'GET /health': (_req, res) => json(res, 200, { status: 'ok' }),
+  'GET /health': (_req, res) =>
+    json(res, healthStatus, { status: healthStatus === 200 ? 'ok' : 'unhealthy' }),
+  'POST /control': (_req, res, url) => {
+    healthStatus = Number(url.searchParams.get('status') ?? 200);
+    json(res, 200, { healthStatus });
+  },
   'GET /': (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-demo-node': id });
     res.end(demoPage());
@@ -128,6 +136,7 @@ const routes = {
   },
   'GET /status': (_req, res, url) => json(res, Number(url.pathname.split('/')[3]), {}),
   'GET /hang': () => {},
+  'POST /hang': () => {},
 };
 
 const server = createServer((req, res) => {

@@ -1,8 +1,9 @@
 /** Hono's typing of this Worker: its env bindings and the per-request variables. */
 import type { Config } from './config';
+import type { HealthBindings } from './health/snapshot';
 
 export interface AppEnv {
-  /** Raw vars from wrangler.toml or `--var`; parsed only by config.ts. */
-  Bindings: Record<string, unknown>;
+  /** Raw vars from wrangler.toml or `--var` (parsed only by config.ts), and the health board. */
+  Bindings: Record<string, unknown> & HealthBindings;
   Variables: { config: Config };
 }

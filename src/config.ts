@@ -1,3 +1,5 @@
+import { type FieldReader, fieldReader } from './config-fields';
+
 /**
  * The router's configuration: parsed once from the Worker's env into a typed, frozen object.
  *
@@ -29,6 +31,23 @@ export interface Config {
   readonly pathPrefix: string;
   /** Time a node has to send response headers before it counts as failed. Default 45000 ms. */
   readonly connectTimeoutMs: number;
+  readonly health: HealthConfig;
+}
+
+/** Active and passive health checking, applied by the health board. */
+export interface HealthConfig {
+  /** Path of the active check on every node. Default `/cobrowse/health`. */
+  readonly path: string;
+  /** Time between two active checks of a node. Default 2000 ms. */
+  readonly intervalMs: number;
+  /** Time one active check may take before it fails. Default 1000 ms. */
+  readonly timeoutMs: number;
+  /** Consecutive passed checks that bring a down node back. Default 2. */
+  readonly rise: number;
+  /** Consecutive failures (checks or proxied requests) that take a node down. Default 2. */
+  readonly fall: number;
+  /** Statuses of a passing check, as `[min, max]` ranges. Default `2xx`. */
+  readonly expect: readonly (readonly [number, number])[];
 }
 
 export type ConfigResult =
@@ -42,6 +61,14 @@ export const DEFAULTS = {
   // Above the nodes' long-poll hold (CometD holds /meta/connect for 30 s by default) with margin:
   // a node sends no headers while it holds a long-poll, so a shorter limit would fail healthy polls.
   CONNECT_TIMEOUT_MS: 45_000,
+  HEALTH_PATH: '/cobrowse/health',
+  // A hung node is down after about HEALTH_INTERVAL_MS x HEALTH_FALL + HEALTH_TIMEOUT_MS = 5 s; a
+  // refusing node at its first failed requests. nginx's sample waits 5 s per request instead.
+  HEALTH_INTERVAL_MS: 2000,
+  HEALTH_TIMEOUT_MS: 1000,
+  HEALTH_RISE: 2,
+  HEALTH_FALL: 2,
+  HEALTH_EXPECT: '2xx',
 } as const;
 
 /** A node id is a cookie-safe token, so it can be matched exactly and printed safely. */
@@ -49,55 +76,55 @@ const NODE_ID = /^[A-Za-z0-9_.~-]{1,64}$/;
 /** RFC 6265 cookie-name (an RFC 7230 token). */
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
+const PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+$/;
 const MAX_WEIGHT = 1000;
 
 export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResult {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const nodes = parseNodes(env.NODES, problems, warnings);
+  const read = fieldReader(env, problems);
+  const nodes = parseNodes(read, warnings);
   const config: Config = {
     nodes,
     nodesById: new Map(nodes.map((node) => [node.id, node])),
-    stickyCookie: parseString(
-      env,
-      'STICKY_COOKIE',
-      DEFAULTS.STICKY_COOKIE,
-      COOKIE_NAME,
-      'a cookie name',
-      problems,
-    ),
-    stickyParam: parseString(
-      env,
-      'STICKY_PARAM',
-      DEFAULTS.STICKY_PARAM,
-      /^\S{1,128}$/,
-      'a parameter name',
-      problems,
-    ),
-    pathPrefix: parseString(
-      env,
+    stickyCookie: read.string('STICKY_COOKIE', DEFAULTS.STICKY_COOKIE, COOKIE_NAME, 'a cookie name'),
+    stickyParam: read.string('STICKY_PARAM', DEFAULTS.STICKY_PARAM, /^\S{1,128}$/, 'a parameter name'),
+    pathPrefix: read.string(
       'PATH_PREFIX',
       DEFAULTS.PATH_PREFIX,
       PATH_PREFIX,
       'a path like /cobrowse (no trailing slash)',
-      problems,
     ),
-    connectTimeoutMs: parseInteger(
-      env,
-      'CONNECT_TIMEOUT_MS',
-      DEFAULTS.CONNECT_TIMEOUT_MS,
-      100,
-      600_000,
-      problems,
-    ),
+    connectTimeoutMs: read.integer('CONNECT_TIMEOUT_MS', DEFAULTS.CONNECT_TIMEOUT_MS, 100, 600_000),
+    health: parseHealth(read),
   };
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
 }
 
-function parseNodes(raw: unknown, problems: string[], warnings: string[]): NodeConfig[] {
-  const value = typeof raw === 'string' ? parseJson(raw, 'NODES', problems) : raw;
+function parseHealth(read: FieldReader): HealthConfig {
+  const intervalMs = read.integer('HEALTH_INTERVAL_MS', DEFAULTS.HEALTH_INTERVAL_MS, 200, 3_600_000);
+  const timeoutMs = read.integer('HEALTH_TIMEOUT_MS', DEFAULTS.HEALTH_TIMEOUT_MS, 50, 600_000);
+  if (timeoutMs > intervalMs) {
+    read.problems.push(
+      `HEALTH_TIMEOUT_MS: must not exceed HEALTH_INTERVAL_MS (${timeoutMs} > ${intervalMs})`,
+    );
+  }
+  return {
+    path: read.string('HEALTH_PATH', DEFAULTS.HEALTH_PATH, PATH, 'an absolute path like /cobrowse/health'),
+    intervalMs,
+    timeoutMs,
+    rise: read.integer('HEALTH_RISE', DEFAULTS.HEALTH_RISE, 1, 100),
+    fall: read.integer('HEALTH_FALL', DEFAULTS.HEALTH_FALL, 1, 100),
+    expect: read.statusRanges('HEALTH_EXPECT', DEFAULTS.HEALTH_EXPECT),
+  };
+}
+
+function parseNodes(read: FieldReader, warnings: string[]): NodeConfig[] {
+  const { problems } = read;
+  const before = problems.length;
+  const value = read.json('NODES');
   if (value === undefined) {
-    if (raw === undefined) problems.push('NODES: required: an array of { id, url, weight? }');
+    if (problems.length === before) problems.push('NODES: required: an array of { id, url, weight? }');
     return [];
   }
   if (!Array.isArray(value) || value.length === 0) {
@@ -174,48 +201,4 @@ function parseNodeUrl(
 
 function isIpLiteral(hostname: string): boolean {
   return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
-}
-
-function parseString(
-  env: Readonly<Record<string, unknown>>,
-  key: string,
-  fallback: string,
-  pattern: RegExp,
-  expected: string,
-  problems: string[],
-): string {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  if (typeof raw !== 'string' || !pattern.test(raw)) {
-    problems.push(`${key}: must be ${expected} (got ${JSON.stringify(raw)})`);
-    return fallback;
-  }
-  return raw;
-}
-
-function parseInteger(
-  env: Readonly<Record<string, unknown>>,
-  key: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${key}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return fallback;
-  }
-  return value;
-}
-
-function parseJson(text: string, key: string, problems: string[]): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    problems.push(`${key}: not valid JSON (${(error as Error).message})`);
-    return undefined;
-  }
 }

@@ -1,4 +1,5 @@
-/** Worker entry: exports the app and nothing else. */
+/** Worker entry: exports the app and the health board's Durable Object class, nothing else. */
 import { app } from './app';
 
+export { HealthBoard } from './health/board';
 export default app;

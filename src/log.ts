@@ -16,6 +16,8 @@ export interface RequestLog {
   readonly webSocket: boolean;
   /** Why the node failed, when it did. */
   readonly failure?: string;
+  /** Nodes that failed before this one was tried. */
+  readonly retriedFrom?: readonly string[];
 }
 
 export function logRequest(entry: RequestLog): void {

@@ -1,16 +1,32 @@
 /**
- * The proxy handler: pick the request's node, forward to it, log the outcome.
+ * The proxy handler: read health, choose the node, forward, retry where nothing can have been
+ * processed, report failures to the health board off the response path, log the outcome.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
 import { EdgeError } from './errors';
-import { forward } from './forward';
+import { type Forwarded, forward } from './forward';
 import { isWebSocketHandshake } from './headers';
+import { availabilityFrom } from './health/availability';
+import { readHealth, reportFailure } from './health/snapshot';
 import { logRequest } from './log';
-import { readPin, route } from './routing';
+import { type Route, readPin, retryRoute, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
 const RETRY_AFTER_S = 5;
+
+/** Answers from a node that count against its health (it is failing, not the request). */
+const GATEWAY_FAILURES = new Set([502, 503, 504]);
+
+/**
+ * Can this request be sent to another node after its node failed without answering? workerd reports
+ * a refused connection and one reset after the request went out with the same error, so a request
+ * with a body may have been processed: only bodyless safe methods qualify, WebSocket handshakes
+ * (GETs) among them.
+ */
+function isReplayable(request: Request): boolean {
+  return request.body === null && ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+}
 
 export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const config = c.get('config');
@@ -25,34 +41,67 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     path: url.pathname,
     webSocket: isWebSocketHandshake(request.headers),
   };
-  const chosen = route(
+  const availabilityOf = availabilityFrom(await readHealth(c.env, c.executionCtx));
+  const tried = new Set<string>();
+  let chosen = route(
     readPin(url, request.headers.get('cookie'), config),
     config,
-    () => true,
+    availabilityOf,
     Math.random(),
   );
-  if (!chosen) {
+  let failed: { route: Route; result: Extract<Forwarded, { ok: false }> } | undefined;
+
+  while (chosen) {
+    const result = await forward(request, chosen.node, config.connectTimeoutMs);
+    const retriedFrom = tried.size > 0 ? { retriedFrom: [...tried] } : {};
+    if (result.ok) {
+      const { status } = result.response;
+      if (GATEWAY_FAILURES.has(status))
+        reportFailure(c.env, c.executionCtx, chosen.node.id, `answered ${status}`);
+      logRequest({
+        ...log,
+        node: chosen.node.id,
+        reason: chosen.reason,
+        status,
+        durationMs: Date.now() - started,
+        ...retriedFrom,
+      });
+      return result.response;
+    }
+    reportFailure(c.env, c.executionCtx, chosen.node.id, result.detail);
+    tried.add(chosen.node.id);
+    failed = { route: chosen, result };
+    chosen = isReplayable(request) ? retryRoute(config, availabilityOf, tried, Math.random()) : undefined;
+  }
+
+  if (!failed) {
     logRequest({ ...log, node: null, reason: null, status: 503, durationMs: Date.now() - started });
     throw new EdgeError(
       503,
       'no_node_available',
       'no Co-browse node can take this request now',
       {},
-      { 'retry-after': String(RETRY_AFTER_S) },
+      {
+        'retry-after': String(RETRY_AFTER_S),
+      },
     );
   }
-  const result = await forward(request, chosen.node, config.connectTimeoutMs);
-  const entry = { ...log, node: chosen.node.id, reason: chosen.reason };
-  if (result.ok) {
-    logRequest({ ...entry, status: result.response.status, durationMs: Date.now() - started });
-    return result.response;
-  }
-  const status = result.failure === 'timeout' ? 504 : 502;
-  logRequest({ ...entry, status, durationMs: Date.now() - started, failure: result.detail });
+  const { route: last, result } = failed;
+  const timeout = result.failure === 'timeout';
+  const status = timeout ? 504 : 502;
+  logRequest({
+    ...log,
+    node: last.node.id,
+    reason: last.reason,
+    status,
+    durationMs: Date.now() - started,
+    failure: result.detail,
+    ...(tried.size > 1 ? { retriedFrom: [...tried].slice(0, -1) } : {}),
+  });
   throw new EdgeError(
     status,
-    result.failure === 'timeout' ? 'node_timeout' : 'node_unreachable',
-    `node ${chosen.node.id} ${result.failure === 'timeout' ? 'sent no response in time' : 'cannot be reached'}: ${result.detail}`,
-    { node: chosen.node.id },
+    timeout ? 'node_timeout' : 'node_unreachable',
+    `node ${last.node.id} ${timeout ? 'sent no response in time' : 'cannot be reached'}: ${result.detail}`,
+    { node: last.node.id },
   );
 }

@@ -6,21 +6,20 @@
  * malformed or ambiguous is "no pin", never an error.
  */
 import type { Config, NodeConfig } from './config';
+import type { AvailabilityOf } from './health/availability';
 
-/** Why a request went to its node; written to the log line of every request. */
-export type RouteReason = 'url' | 'sticky' | 'balanced';
+/**
+ * Why a request went to its node; written to the log line of every request. `owner-down`: its pinned
+ * node is down or disabled, so another node ends the session and tells the clients. `retry`: the
+ * first node failed before answering and nothing of the request can have been processed.
+ */
+export type RouteReason = 'url' | 'sticky' | 'balanced' | 'owner-down' | 'retry';
 
 export interface Pin {
   readonly node: NodeConfig;
   /** `url` when named by the sticky query parameter, `sticky` when by the cookie. */
   readonly source: 'url' | 'sticky';
 }
-
-/**
- * The seam to node health: choosing a node only reads availability through this predicate; health
- * checks are what write it.
- */
-export type IsAvailable = (node: NodeConfig) => boolean;
 
 export interface Route {
   readonly node: NodeConfig;
@@ -76,15 +75,15 @@ export function cookieValues(header: string | null, name: string): string[] {
 }
 
 /**
- * Picks a node by weight among those that are available and take new sessions (weight above 0).
+ * Picks a node by weight among the `eligible` nodes that take new sessions (weight above 0).
  * `random` is a number in [0, 1), passed in so tests can choose it.
  */
 export function chooseByWeight(
   nodes: readonly NodeConfig[],
-  isAvailable: IsAvailable,
+  eligible: (node: NodeConfig) => boolean,
   random: number,
 ): NodeConfig | undefined {
-  const candidates = nodes.filter((node) => node.weight > 0 && isAvailable(node));
+  const candidates = nodes.filter((node) => node.weight > 0 && eligible(node));
   const total = candidates.reduce((sum, node) => sum + node.weight, 0);
   let point = random * total;
   for (const node of candidates) {
@@ -94,14 +93,34 @@ export function chooseByWeight(
   return candidates.at(-1);
 }
 
-/** The route of a request: its pinned node when that is available, else a node chosen by weight. */
+/**
+ * The route of a request. Pinned to a serving or draining node: there (draining stops only new
+ * sessions). Pinned to a down or disabled node: a serving node, which ends the session. No pin: a
+ * serving node by weight. Undefined when no node can take the request.
+ */
 export function route(
   pin: Pin | undefined,
   config: Config,
-  isAvailable: IsAvailable,
+  availabilityOf: AvailabilityOf,
   random: number,
 ): Route | undefined {
-  if (pin && isAvailable(pin.node)) return { node: pin.node, reason: pin.source };
-  const node = chooseByWeight(config.nodes, isAvailable, random);
-  return node ? { node, reason: 'balanced' } : undefined;
+  if (pin && availabilityOf(pin.node) !== 'unavailable') return { node: pin.node, reason: pin.source };
+  const node = chooseByWeight(config.nodes, (candidate) => availabilityOf(candidate) === 'serving', random);
+  if (!node) return undefined;
+  return { node, reason: pin ? 'owner-down' : 'balanced' };
+}
+
+/** Another serving node for a request that failed before any node could process it. */
+export function retryRoute(
+  config: Config,
+  availabilityOf: AvailabilityOf,
+  tried: ReadonlySet<string>,
+  random: number,
+): Route | undefined {
+  const node = chooseByWeight(
+    config.nodes,
+    (candidate) => !tried.has(candidate.id) && availabilityOf(candidate) === 'serving',
+    random,
+  );
+  return node ? { node, reason: 'retry' } : undefined;
 }

@@ -4,12 +4,20 @@ import { type RunningRouter, startRouter } from './router';
 
 const CONNECT_TIMEOUT_MS = 500;
 
-describe('node failures', () => {
+// Health is held still here (a node goes down only after 100 failures, checks once a minute), so
+// these tests see what one request does when its node fails; failover.test.ts covers health.
+describe('a request whose node fails', () => {
   let nodes: DemoNode[];
   let router: RunningRouter;
+  const pinnedTo = (id: string) => ({ cookie: `gcbSessionServer=.${id}` });
   beforeAll(async () => {
     nodes = await startNodes(['CB_Server_1', 'CB_Server_2']);
-    router = await startRouter({ NODES: rosterOf(nodes), CONNECT_TIMEOUT_MS });
+    router = await startRouter({
+      NODES: rosterOf(nodes),
+      CONNECT_TIMEOUT_MS,
+      HEALTH_FALL: 100,
+      HEALTH_INTERVAL_MS: 60_000,
+    });
     await nodes[1]?.stop();
   });
   afterAll(async () => {
@@ -17,20 +25,38 @@ describe('node failures', () => {
     await Promise.all(nodes.map((node) => node.stop()));
   });
 
-  it('a node that cannot be reached gives a 502 JSON naming it, at once', async () => {
+  it('with a body gives a 502 JSON naming the unreachable node, at once, and goes nowhere else', async () => {
     const started = Date.now();
-    const res = await fetch(`${router.url}/cobrowse/echo`, {
-      headers: { cookie: 'gcbSessionServer=.CB_Server_2' },
+    const res = await fetch(`${router.url}/cobrowse/dom`, {
+      method: 'POST',
+      headers: pinnedTo('CB_Server_2'),
+      body: 'x',
     });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ error: 'node_unreachable', node: 'CB_Server_2' });
   });
 
-  it('a node that sends no headers within CONNECT_TIMEOUT_MS gives a 504 JSON naming it', async () => {
+  it('without a body goes to another node, which answers for the session', async () => {
+    const res = await fetch(`${router.url}/cobrowse/session/lost`, { headers: pinnedTo('CB_Server_2') });
+    expect(res.status).toBe(410);
+    expect(await res.json()).toMatchObject({ node: 'CB_Server_1', reason: 'not-owner' });
+    await expect
+      .poll(() => router.logs.find((line) => line.path === '/cobrowse/session/lost'))
+      .toMatchObject({
+        node: 'CB_Server_1',
+        reason: 'retry',
+        retriedFrom: ['CB_Server_2'],
+        status: 410,
+      });
+  });
+
+  it('that sends no headers within CONNECT_TIMEOUT_MS gives a 504 JSON naming the node', async () => {
     const started = Date.now();
     const res = await fetch(`${router.url}/cobrowse/hang`, {
-      headers: { cookie: 'gcbSessionServer=.CB_Server_1' },
+      method: 'POST',
+      headers: pinnedTo('CB_Server_1'),
+      body: 'x',
     });
     const elapsed = Date.now() - started;
     expect(res.status).toBe(504);
@@ -41,19 +67,21 @@ describe('node failures', () => {
 
   it('the header limit does not cut a body that takes longer once headers arrived', async () => {
     const res = await fetch(`${router.url}/cobrowse/stream?chunks=8&interval=200`, {
-      headers: { cookie: 'gcbSessionServer=.CB_Server_1' },
+      headers: pinnedTo('CB_Server_1'),
     });
     expect((await res.text()).trim().split('\n')).toHaveLength(8);
   });
 
   it('logs the failure with node, status and cause', async () => {
-    await expect.poll(() => router.logs.filter((line) => line.status === 502).length).toBeGreaterThan(0);
-    expect(router.logs.find((line) => line.status === 502)).toMatchObject({
-      msg: 'request',
-      node: 'CB_Server_2',
-      reason: 'sticky',
-      failure: expect.any(String),
-    });
+    await expect
+      .poll(() => router.logs.find((line) => line.status === 502))
+      .toMatchObject({
+        msg: 'request',
+        path: '/cobrowse/dom',
+        node: 'CB_Server_2',
+        reason: 'sticky',
+        failure: expect.any(String),
+      });
   });
 });
 

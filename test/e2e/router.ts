@@ -25,6 +25,8 @@ export async function startRouter(vars: Record<string, unknown>): Promise<Runnin
       server: { hostname: '127.0.0.1', port: 0 },
       inspector: false,
       watch: false,
+      // In-memory Durable Object state: every router under test starts with a fresh health board.
+      persist: false,
       logLevel: 'none',
       structuredLogsHandler: ({ message }: { message: string }) => {
         if (message.startsWith('{')) logs.push(JSON.parse(message));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config';
-import { chooseByWeight, cookieValues, readPin, route } from '../../src/routing';
+import type { Availability, AvailabilityOf } from '../../src/health/availability';
+import { chooseByWeight, cookieValues, readPin, retryRoute, route } from '../../src/routing';
 
 function configOf(env: Record<string, unknown>): Config {
   const result = parseConfig(env);
@@ -15,7 +16,8 @@ const config = configOf({
     { id: 'spare', url: 'http://cb3.example.com', weight: 0 },
   ],
 });
-const everyoneUp = () => true;
+const everyoneUp: AvailabilityOf = () => 'serving';
+const up = () => true;
 
 describe('cookieValues', () => {
   it.each([
@@ -86,13 +88,13 @@ describe('chooseByWeight', () => {
     [0.25, 'CB_Server_2'],
     [0.9999, 'CB_Server_2'],
   ])('random %d picks %s (weights 1:3, a weight-0 node never)', (random, expected) => {
-    expect(chooseByWeight(config.nodes, everyoneUp, random)?.id).toBe(expected);
+    expect(chooseByWeight(config.nodes, up, random)?.id).toBe(expected);
   });
 
   it('spreads new sessions in proportion to weight', () => {
     const counts = new Map<string, number>();
     for (let i = 0; i < 1000; i++) {
-      const id = chooseByWeight(config.nodes, everyoneUp, i / 1000)?.id ?? 'none';
+      const id = chooseByWeight(config.nodes, up, i / 1000)?.id ?? 'none';
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     expect(Object.fromEntries(counts)).toEqual({ CB_Server_1: 250, CB_Server_2: 750 });
@@ -105,23 +107,39 @@ describe('chooseByWeight', () => {
 });
 
 describe('route', () => {
-  const pin = readPin(new URL('https://e/cobrowse'), 'gcbSessionServer=.CB_Server_1', config);
+  const sticky = readPin(new URL('https://e/cobrowse'), 'gcbSessionServer=.CB_Server_1', config);
+  const byUrl = readPin(new URL('https://e/cobrowse?co-browse-node-id=CB_Server_1'), null, config);
+  const with1 =
+    (state: Availability): AvailabilityOf =>
+    (node) =>
+      node.id === 'CB_Server_1' ? state : 'serving';
 
-  it('keeps a pinned request on its available node', () => {
-    expect(route(pin, config, everyoneUp, 0.9)).toEqual({
-      node: config.nodesById.get('CB_Server_1'),
-      reason: 'sticky',
-    });
+  it.each([
+    ['serving', sticky, 0.9, 'CB_Server_1', 'sticky'],
+    ['serving', byUrl, 0.9, 'CB_Server_1', 'url'],
+    ['draining', sticky, 0.9, 'CB_Server_1', 'sticky'],
+    ['unavailable', sticky, 0.1, 'CB_Server_2', 'owner-down'],
+    ['unavailable', byUrl, 0.1, 'CB_Server_2', 'owner-down'],
+    ['serving', undefined, 0.1, 'CB_Server_1', 'balanced'],
+    ['draining', undefined, 0.1, 'CB_Server_2', 'balanced'],
+    ['unavailable', undefined, 0.1, 'CB_Server_2', 'balanced'],
+  ] as const)('CB_Server_1 %s, pin %#: %s by %s', (state, pin, random, node, reason) => {
+    expect(route(pin, config, with1(state), random)).toMatchObject({ node: { id: node }, reason });
   });
 
-  it('balances a request without a pin', () => {
-    expect(route(undefined, config, everyoneUp, 0.9)).toMatchObject({
+  it('gives no route when no node is serving, even for a pin to a draining node', () => {
+    expect(route(sticky, config, () => 'unavailable', 0.1)).toBeUndefined();
+    expect(route(undefined, config, () => 'draining', 0.1)).toBeUndefined();
+    expect(route(sticky, config, () => 'draining', 0.1)).toMatchObject({ node: { id: 'CB_Server_1' } });
+  });
+});
+
+describe('retryRoute', () => {
+  it('picks a serving node that was not tried yet', () => {
+    expect(retryRoute(config, everyoneUp, new Set(['CB_Server_1']), 0)).toMatchObject({
       node: { id: 'CB_Server_2' },
-      reason: 'balanced',
+      reason: 'retry',
     });
-  });
-
-  it('gives no route when no node is available', () => {
-    expect(route(pin, config, () => false, 0.1)).toBeUndefined();
+    expect(retryRoute(config, everyoneUp, new Set(['CB_Server_1', 'CB_Server_2']), 0)).toBeUndefined();
   });
 });

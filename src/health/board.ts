@@ -1,0 +1,131 @@
+/**
+ * The health board: one Durable Object (SQLite-backed) that holds every node's health and mode.
+ *
+ * A thin shell: RPC methods for the Worker and the operators, and an alarm that checks every node
+ * each HEALTH_INTERVAL_MS and always re-arms, even when a check throws. The rules live in state.ts.
+ * The alarm is armed on first use, so a fresh deployment starts checking with its first request.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { type Config, parseConfig } from '../config';
+import { probe } from './probe';
+import {
+  initialHealth,
+  type NodeHealth,
+  type NodeMode,
+  recordCheck,
+  recordPassiveFailure,
+  setMode,
+} from './state';
+
+export interface NodeStatus extends NodeHealth {
+  readonly id: string;
+  readonly origin: string;
+  readonly weight: number;
+}
+
+export interface HealthSnapshot {
+  /** Epoch ms when the board answered. */
+  readonly takenAt: number;
+  /** RPC calls the board has served since it started: the Worker's cost of reading health. */
+  readonly calls: number;
+  readonly nodes: readonly NodeStatus[];
+}
+
+/** What the board stores per node: its health, and the origin it was measured at. */
+interface StoredNode {
+  readonly origin: string;
+  readonly health: NodeHealth;
+}
+
+export class HealthBoard extends DurableObject<Record<string, unknown>> {
+  private calls = 0;
+  private parsed: Config | undefined;
+
+  /** The current health of every configured node. */
+  async snapshot(): Promise<HealthSnapshot> {
+    this.calls++;
+    await this.armAlarm();
+    return this.read();
+  }
+
+  /** Records a proxied request that failed at `nodeId`; returns the health after it. */
+  async reportFailure(nodeId: string, error: string): Promise<HealthSnapshot> {
+    this.calls++;
+    this.update(nodeId, (health, limits, now) => recordPassiveFailure(health, error, now, limits));
+    await this.armAlarm();
+    return this.read();
+  }
+
+  /** Drains, disables or enables a node; undefined when no node has that id. */
+  async setMode(nodeId: string, mode: NodeMode): Promise<HealthSnapshot | undefined> {
+    this.calls++;
+    if (!this.config().nodesById.has(nodeId)) return undefined;
+    this.update(nodeId, (health, _limits, now) => setMode(health, mode, now));
+    await this.armAlarm();
+    return this.read();
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.checkAll();
+    } finally {
+      await this.ctx.storage.setAlarm(Date.now() + this.config().health.intervalMs);
+    }
+  }
+
+  /** One active check of every node, in parallel. */
+  protected async checkAll(): Promise<void> {
+    const config = this.config();
+    const outcomes = await Promise.all(config.nodes.map((node) => probe(node, config.health)));
+    config.nodes.forEach((node, index) => {
+      const outcome = outcomes[index];
+      if (outcome) this.update(node.id, (health, limits, now) => recordCheck(health, outcome, now, limits));
+    });
+  }
+
+  private async armAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  private config(): Config {
+    if (!this.parsed) {
+      const result = parseConfig(this.env);
+      if (!result.ok) throw new Error(`invalid config: ${result.problems.join('; ')}`);
+      this.parsed = result.config;
+    }
+    return this.parsed;
+  }
+
+  /** Health of a node as stored, or a fresh start when the node is new or its origin changed. */
+  private healthOf(nodeId: string): NodeHealth {
+    const node = this.config().nodesById.get(nodeId);
+    const stored = this.ctx.storage.kv.get<StoredNode>(`node:${nodeId}`);
+    return stored && stored.origin === node?.origin ? stored.health : initialHealth();
+  }
+
+  private update(
+    nodeId: string,
+    change: (health: NodeHealth, limits: Config['health'], now: number) => NodeHealth,
+  ): void {
+    const node = this.config().nodesById.get(nodeId);
+    if (!node) return;
+    const before = this.healthOf(nodeId);
+    const after = change(before, this.config().health, Date.now());
+    this.ctx.storage.kv.put<StoredNode>(`node:${nodeId}`, { origin: node.origin, health: after });
+    // One event adds at most one transition, at the front.
+    const [newest] = after.transitions;
+    if (newest && newest !== before.transitions[0]) {
+      console.log(JSON.stringify({ msg: 'health', node: nodeId, ...newest }));
+    }
+  }
+
+  private read(): HealthSnapshot {
+    const nodes = this.config().nodes.map(({ id, origin, weight }) => ({
+      id,
+      origin,
+      weight,
+      ...this.healthOf(id),
+    }));
+    return { takenAt: Date.now(), calls: this.calls, nodes };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * One active check of one node: `GET <origin><path>`, passed when the status is expected and the
+ * answer came within the timeout.
+ */
+import type { HealthConfig, NodeConfig } from '../config';
+import type { CheckOutcome } from './state';
+
+export async function probe(node: NodeConfig, health: HealthConfig): Promise<CheckOutcome> {
+  const started = Date.now();
+  try {
+    const res = await fetch(node.origin + health.path, {
+      headers: { 'user-agent': 'cobrowse-edge-health' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(health.timeoutMs),
+    });
+    // The body is not needed; cancelling it frees the connection at once.
+    await res.body?.cancel();
+    const latencyMs = Date.now() - started;
+    const expected = health.expect.some(([min, max]) => res.status >= min && res.status <= max);
+    return expected
+      ? { ok: true, latencyMs }
+      : { ok: false, latencyMs, error: `health check answered ${res.status}` };
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    return {
+      ok: false,
+      latencyMs: null,
+      error: timedOut
+        ? `no answer within ${health.timeoutMs} ms`
+        : `unreachable: ${(error as Error).message}`,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The Worker's view of the health board: a per-isolate copy of its snapshot, so a request never
+ * waits on the Durable Object (one object serves about 1,000 requests/s; this router must serve
+ * more).
+ *
+ * A copy younger than FRESH_MS is used as it is; an older one is still used while a refresh runs in
+ * the background. Only an isolate's first request waits, at most COLD_WAIT_MS, for a first copy.
+ * When the board cannot be reached, routing goes on from the last copy, or with every node up.
+ */
+import type { HealthBoard, HealthSnapshot } from './board';
+
+export const FRESH_MS = 1000;
+const COLD_WAIT_MS = 250;
+const BOARD_NAME = 'health';
+
+export interface HealthBindings {
+  readonly HEALTH: DurableObjectNamespace<HealthBoard>;
+}
+
+/** The part of a request's execution context this module needs (Hono and workerd type it apart). */
+interface Background {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+let copy: { snapshot: HealthSnapshot; fetchedAt: number } | undefined;
+let refreshing: Promise<void> | undefined;
+
+function board(env: HealthBindings): DurableObjectStub<HealthBoard> {
+  return env.HEALTH.get(env.HEALTH.idFromName(BOARD_NAME));
+}
+
+function keep(snapshot: HealthSnapshot): void {
+  if (!copy || snapshot.takenAt >= copy.snapshot.takenAt) copy = { snapshot, fetchedAt: Date.now() };
+}
+
+function unreachable(action: string) {
+  return (error: unknown) =>
+    console.error(JSON.stringify({ msg: 'health board unreachable', action, error: String(error) }));
+}
+
+function refresh(env: HealthBindings): Promise<void> {
+  refreshing ??= board(env)
+    .snapshot()
+    .then(keep, unreachable('snapshot'))
+    .finally(() => {
+      refreshing = undefined;
+    });
+  return refreshing;
+}
+
+/** The latest known health, or undefined when the board has never been reached. */
+export async function readHealth(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
+  if (!copy) {
+    await Promise.race([refresh(env), new Promise((resolve) => setTimeout(resolve, COLD_WAIT_MS))]);
+  } else if (Date.now() - copy.fetchedAt > FRESH_MS) {
+    ctx.waitUntil(refresh(env));
+  }
+  return copy?.snapshot;
+}
+
+/** Reports a failed request off the response path; the board's answer refreshes this isolate's copy. */
+export function reportFailure(env: HealthBindings, ctx: Background, nodeId: string, error: string): void {
+  ctx.waitUntil(board(env).reportFailure(nodeId, error).then(keep, unreachable('reportFailure')));
+}

@@ -1,0 +1,101 @@
+/**
+ * Node health as a pure rise/fall state machine: every function takes the current state, an event
+ * and the time, and returns the next state. The health board stores the result; nothing here does I/O.
+ */
+
+/** Operator's choice for a node: `draining` keeps its sessions but takes no new ones, `disabled` gets nothing. */
+export type NodeMode = 'active' | 'draining' | 'disabled';
+
+export interface Transition {
+  /** Epoch ms. */
+  readonly at: number;
+  /** What the node became: a health state or a mode. */
+  readonly to: 'up' | 'down' | NodeMode;
+  readonly cause: string;
+}
+
+export interface NodeHealth {
+  readonly up: boolean;
+  readonly mode: NodeMode;
+  /** Consecutive passed active checks. */
+  readonly passes: number;
+  /** Consecutive failures: failed active checks and failed proxied requests alike. */
+  readonly failures: number;
+  readonly lastCheckAt: number | null;
+  readonly latencyMs: number | null;
+  readonly lastError: string | null;
+  /** Newest first, at most {@link MAX_TRANSITIONS}. */
+  readonly transitions: readonly Transition[];
+}
+
+export interface Thresholds {
+  /** Passes that bring a down node back. */
+  readonly rise: number;
+  /** Failures that take an up node down. */
+  readonly fall: number;
+}
+
+export type CheckOutcome =
+  | { readonly ok: true; readonly latencyMs: number }
+  | { readonly ok: false; readonly latencyMs: number | null; readonly error: string };
+
+export const MAX_TRANSITIONS = 10;
+
+/** A node nobody has checked yet counts as up: the first checks correct that within seconds. */
+export function initialHealth(): NodeHealth {
+  return {
+    up: true,
+    mode: 'active',
+    passes: 0,
+    failures: 0,
+    lastCheckAt: null,
+    latencyMs: null,
+    lastError: null,
+    transitions: [],
+  };
+}
+
+/** Applies one active check. */
+export function recordCheck(
+  health: NodeHealth,
+  outcome: CheckOutcome,
+  now: number,
+  limits: Thresholds,
+): NodeHealth {
+  const checked = { ...health, lastCheckAt: now, latencyMs: outcome.latencyMs };
+  if (outcome.ok) {
+    const passes = health.passes + 1;
+    const next = { ...checked, passes, failures: 0 };
+    return !health.up && passes >= limits.rise
+      ? withTransition({ ...next, up: true }, now, 'up', `${passes} checks passed`)
+      : next;
+  }
+  return recordFailure({ ...checked, lastError: outcome.error }, outcome.error, now, limits);
+}
+
+/** Applies one failed proxied request (refused, reset, header timeout, 502/503/504 from the node). */
+export function recordPassiveFailure(
+  health: NodeHealth,
+  error: string,
+  now: number,
+  limits: Thresholds,
+): NodeHealth {
+  return recordFailure({ ...health, lastError: error }, `request failed: ${error}`, now, limits);
+}
+
+function recordFailure(health: NodeHealth, cause: string, now: number, limits: Thresholds): NodeHealth {
+  const failures = health.failures + 1;
+  const next = { ...health, passes: 0, failures };
+  return health.up && failures >= limits.fall
+    ? withTransition({ ...next, up: false }, now, 'down', `${failures} consecutive failures, last: ${cause}`)
+    : next;
+}
+
+/** Sets the operator's mode; the same mode again changes nothing. */
+export function setMode(health: NodeHealth, mode: NodeMode, now: number): NodeHealth {
+  return health.mode === mode ? health : withTransition({ ...health, mode }, now, mode, 'operator');
+}
+
+function withTransition(health: NodeHealth, at: number, to: Transition['to'], cause: string): NodeHealth {
+  return { ...health, transitions: [{ at, to, cause }, ...health.transitions].slice(0, MAX_TRANSITIONS) };
+}
