@@ -66,10 +66,13 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
   }
 
   override async alarm(): Promise<void> {
+    const started = Date.now();
     try {
       await this.checkAll();
     } finally {
-      await this.ctx.storage.setAlarm(Date.now() + this.config().health.intervalMs);
+      // Counted from the start of this round, so a round of timed-out checks does not stretch the
+      // interval: a hung node is down within HEALTH_INTERVAL_MS x HEALTH_FALL + HEALTH_TIMEOUT_MS.
+      await this.ctx.storage.setAlarm(Math.max(started + this.config().health.intervalMs, Date.now()));
     }
   }
 

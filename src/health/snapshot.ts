@@ -3,13 +3,16 @@
  * waits on the Durable Object (one object serves about 1,000 requests/s; this router must serve
  * more).
  *
- * A copy younger than FRESH_MS is used as it is; an older one is still used while a refresh runs in
- * the background. Only an isolate's first request waits, at most COLD_WAIT_MS, for a first copy.
- * When the board cannot be reached, routing goes on from the last copy, or with every node up.
+ * A copy younger than FRESH_MS is used as it is. One up to STALE_MS old is still used while a refresh
+ * runs in the background: under steady traffic copies never get older than that, so no request waits.
+ * An older copy (an isolate's first request, or the first after an idle spell) is refreshed first,
+ * waiting at most COLD_WAIT_MS. When the board cannot be reached, routing goes on from the last copy,
+ * or with every node up.
  */
 import type { HealthBoard, HealthSnapshot } from './board';
 
 export const FRESH_MS = 1000;
+const STALE_MS = 2 * FRESH_MS;
 const COLD_WAIT_MS = 250;
 const BOARD_NAME = 'health';
 
@@ -50,9 +53,10 @@ function refresh(env: HealthBindings): Promise<void> {
 
 /** The latest known health, or undefined when the board has never been reached. */
 export async function readHealth(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
-  if (!copy) {
+  const age = copy ? Date.now() - copy.fetchedAt : Number.POSITIVE_INFINITY;
+  if (age > STALE_MS) {
     await Promise.race([refresh(env), new Promise((resolve) => setTimeout(resolve, COLD_WAIT_MS))]);
-  } else if (Date.now() - copy.fetchedAt > FRESH_MS) {
+  } else if (age > FRESH_MS) {
     ctx.waitUntil(refresh(env));
   }
   return copy?.snapshot;
