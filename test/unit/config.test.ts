@@ -21,6 +21,14 @@ describe('parseConfig', () => {
       pathPrefix: '/cobrowse',
       connectTimeoutMs: 45_000,
     });
+    expect(result.config.health).toEqual({
+      path: '/cobrowse/health',
+      intervalMs: 2000,
+      timeoutMs: 1000,
+      rise: 2,
+      fall: 2,
+      expect: [[200, 299]],
+    });
     expect(result.config.nodes).toEqual([
       { id: 'CB_Server_1', origin: 'http://cb1.example.com:8700', weight: 1 },
       { id: 'CB_Server_2', origin: 'https://cb2.example.com', weight: 3 },
@@ -97,6 +105,22 @@ describe('parseConfig', () => {
     ],
   ])('reports %j as %j', (env, expected) => {
     expect(problemsOf(parseConfig(env))).toEqual(expected);
+  });
+
+  it.each([
+    ['2xx', [[200, 299]]],
+    ['200', [[200, 200]]],
+    [204, [[204, 204]]],
+    [
+      '200-204, 3xx',
+      [
+        [200, 204],
+        [300, 399],
+      ],
+    ],
+  ])('reads HEALTH_EXPECT %j as %j', (HEALTH_EXPECT, expected) => {
+    const result = parseConfig({ NODES, HEALTH_EXPECT });
+    expect(result.ok && result.config.health.expect).toEqual(expected);
   });
 
   it('names every problem at once, each with its field path', () => {

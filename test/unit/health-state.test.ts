@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CheckOutcome,
+  initialHealth,
+  MAX_TRANSITIONS,
+  type NodeHealth,
+  recordCheck,
+  recordPassiveFailure,
+  setMode,
+} from '../../src/health/state';
+
+const limits = { rise: 2, fall: 3 };
+const pass: CheckOutcome = { ok: true, latencyMs: 4 };
+const fail: CheckOutcome = { ok: false, latencyMs: null, error: 'no answer within 1000 ms' };
+
+/** Applies a sequence of checks, `+` a pass and `-` a failure, one second apart. */
+function run(sequence: string, from: NodeHealth = initialHealth()): NodeHealth {
+  return [...sequence].reduce(
+    (health, step, index) => recordCheck(health, step === '+' ? pass : fail, 1000 * (index + 1), limits),
+    from,
+  );
+}
+
+describe('recordCheck', () => {
+  it.each([
+    ['', true, 0, 0],
+    ['+', true, 1, 0],
+    ['-', true, 0, 1],
+    ['--', true, 0, 2],
+    ['---', false, 0, 3],
+    ['--+-', true, 0, 1],
+    ['---+', false, 1, 0],
+    ['---++', true, 2, 0],
+    ['---+-+', false, 1, 0],
+    ['---+-++', true, 2, 0],
+  ])('checks %j leave the node up=%s with %i passes and %i failures', (sequence, up, passes, failures) => {
+    expect(run(sequence)).toMatchObject({ up, passes, failures });
+  });
+
+  it('records the time, latency and error of the last check', () => {
+    expect(run('+-')).toMatchObject({
+      lastCheckAt: 2000,
+      latencyMs: null,
+      lastError: 'no answer within 1000 ms',
+    });
+    expect(run('-+')).toMatchObject({
+      lastCheckAt: 2000,
+      latencyMs: 4,
+      lastError: 'no answer within 1000 ms',
+    });
+  });
+
+  it('records each transition with its time and cause, newest first', () => {
+    expect(run('---++').transitions).toEqual([
+      { at: 5000, to: 'up', cause: '2 checks passed' },
+      { at: 3000, to: 'down', cause: '3 consecutive failures, last: no answer within 1000 ms' },
+    ]);
+  });
+
+  it(`keeps the last ${MAX_TRANSITIONS} transitions`, () => {
+    const flapping = run('---++'.repeat(8));
+    expect(flapping.transitions).toHaveLength(MAX_TRANSITIONS);
+    expect(flapping.transitions[0]?.at).toBe(40_000);
+  });
+});
+
+describe('recordPassiveFailure', () => {
+  it('counts with failed checks toward HEALTH_FALL, and a passed check resets the count', () => {
+    const twice = recordPassiveFailure(run('-'), 'Network connection lost.', 5000, limits);
+    expect(twice).toMatchObject({ up: true, failures: 2 });
+    const down = recordPassiveFailure(twice, 'answered 502', 6000, limits);
+    expect(down).toMatchObject({ up: false, lastError: 'answered 502' });
+    expect(down.transitions[0]).toEqual({
+      at: 6000,
+      to: 'down',
+      cause: '3 consecutive failures, last: request failed: answered 502',
+    });
+    expect(recordPassiveFailure(run('--+'), 'x', 5000, limits)).toMatchObject({ up: true, failures: 1 });
+  });
+});
+
+describe('setMode', () => {
+  it('records an operator transition, and none when the mode does not change', () => {
+    const draining = setMode(initialHealth(), 'draining', 7000);
+    expect(draining).toMatchObject({
+      mode: 'draining',
+      up: true,
+      transitions: [{ at: 7000, to: 'draining', cause: 'operator' }],
+    });
+    expect(setMode(draining, 'draining', 8000)).toBe(draining);
+  });
+
+  it('leaves health counting alone', () => {
+    expect(run('---', setMode(initialHealth(), 'disabled', 0))).toMatchObject({
+      mode: 'disabled',
+      up: false,
+    });
+  });
+});

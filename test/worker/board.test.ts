@@ -1,0 +1,124 @@
+/**
+ * The health board with real alarms and real storage, checking real nodes. The alarm is parked an
+ * hour ahead before a board's first use, so every check round here is one that the test ran.
+ */
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { expect, it } from 'vitest';
+import type { HealthBoard } from '../../src/health/board';
+
+const HOUR = 3_600_000;
+let boards = 0;
+
+/** A board of its own for one test, with its alarm parked an hour ahead. */
+async function freshBoard(): Promise<DurableObjectStub<HealthBoard>> {
+  const stub = env.HEALTH.get(env.HEALTH.idFromName(`board-test-${++boards}`));
+  await runInDurableObject(stub, (_board, state) => state.storage.setAlarm(Date.now() + HOUR));
+  return stub;
+}
+
+async function round(stub: DurableObjectStub<HealthBoard>): Promise<void> {
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+}
+
+async function statusOf(stub: DurableObjectStub<HealthBoard>, id: string) {
+  const snapshot = await stub.snapshot();
+  return snapshot.nodes.find((node) => node.id === id);
+}
+
+it('arms its alarm on first use', async () => {
+  const stub = env.HEALTH.get(env.HEALTH.idFromName('board-test-first-use'));
+  expect(await runInDurableObject(stub, (_board, state) => state.storage.getAlarm())).toBeNull();
+  await stub.snapshot();
+  expect(await runInDurableObject(stub, (_board, state) => state.storage.getAlarm())).not.toBeNull();
+});
+
+it('starts every node up, unchecked', async () => {
+  const stub = await freshBoard();
+  const snapshot = await stub.snapshot();
+  expect(snapshot.nodes.map(({ id, up, mode, lastCheckAt }) => ({ id, up, mode, lastCheckAt }))).toEqual([
+    { id: 'ok', up: true, mode: 'active', lastCheckAt: null },
+    { id: 'sick', up: true, mode: 'active', lastCheckAt: null },
+    { id: 'hung', up: true, mode: 'active', lastCheckAt: null },
+    { id: 'refused', up: true, mode: 'active', lastCheckAt: null },
+  ]);
+});
+
+it('takes failing nodes down after HEALTH_FALL checks, each with its cause, and keeps the healthy one up', async () => {
+  const stub = await freshBoard();
+  await round(stub);
+  expect(await statusOf(stub, 'sick')).toMatchObject({
+    up: true,
+    failures: 1,
+    lastError: 'health check answered 503',
+  });
+  await round(stub);
+  const snapshot = await stub.snapshot();
+  const byId = Object.fromEntries(snapshot.nodes.map((node) => [node.id, node]));
+  expect(byId.ok).toMatchObject({
+    up: true,
+    passes: 2,
+    failures: 0,
+    lastError: null,
+    latencyMs: expect.any(Number),
+  });
+  expect(byId.sick).toMatchObject({ up: false, failures: 2, transitions: [{ to: 'down' }] });
+  expect(byId.hung).toMatchObject({ up: false, lastError: 'no answer within 300 ms' });
+  expect(byId.refused).toMatchObject({ up: false, lastError: expect.stringMatching(/^unreachable: /) });
+  expect(byId.refused?.transitions[0]?.cause).toMatch(/^2 consecutive failures, last: unreachable: /);
+});
+
+it('re-arms its alarm even when a check round throws', async () => {
+  const stub = await freshBoard();
+  await runInDurableObject(stub, (board) => {
+    Object.assign(board, {
+      checkAll: () => {
+        throw new Error('probe exploded');
+      },
+    });
+  });
+  const before = Date.now();
+  await expect(runDurableObjectAlarm(stub)).rejects.toThrow('probe exploded');
+  const alarm = await runInDurableObject(stub, (_board, state) => state.storage.getAlarm());
+  expect(alarm).toBeGreaterThanOrEqual(before + HOUR - 1000);
+});
+
+it('takes a node down after HEALTH_FALL passive failures, without waiting for a check', async () => {
+  const stub = await freshBoard();
+  expect((await stub.reportFailure('ok', 'Network connection lost.')).nodes[0]).toMatchObject({
+    up: true,
+    failures: 1,
+  });
+  const after = await stub.reportFailure('ok', 'Network connection lost.');
+  expect(after.nodes[0]).toMatchObject({
+    up: false,
+    transitions: [
+      { to: 'down', cause: '2 consecutive failures, last: request failed: Network connection lost.' },
+    ],
+  });
+  await round(stub);
+  expect(await statusOf(stub, 'ok')).toMatchObject({ up: false, passes: 1 });
+  await round(stub);
+  expect(await statusOf(stub, 'ok')).toMatchObject({
+    up: true,
+    passes: 2,
+    transitions: [{ to: 'up' }, { to: 'down' }],
+  });
+});
+
+it('ignores reports about nodes outside the roster', async () => {
+  const stub = await freshBoard();
+  const snapshot = await stub.reportFailure('evil', 'x');
+  expect(snapshot.nodes.map((node) => node.id)).toEqual(['ok', 'sick', 'hung', 'refused']);
+  expect(await stub.setMode('evil', 'disabled')).toBeUndefined();
+});
+
+it('drains, disables and enables a node, and keeps that through an eviction', async () => {
+  const stub = await freshBoard();
+  expect((await stub.setMode('ok', 'draining'))?.nodes[0]?.mode).toBe('draining');
+  expect((await stub.setMode('ok', 'disabled'))?.nodes[0]?.mode).toBe('disabled');
+  await evictDurableObject(stub);
+  const status = await statusOf(stub, 'ok');
+  expect(status?.mode).toBe('disabled');
+  expect(status?.transitions.map((transition) => transition.to)).toEqual(['disabled', 'draining']);
+  expect((await stub.setMode('ok', 'active'))?.nodes[0]?.mode).toBe('active');
+});
