@@ -1,21 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { type RunningRouter, startRouter } from './router';
+import { expect, it } from 'vitest';
+import { useCluster } from './cluster';
 
 const TEN_MB = 10 * 1024 * 1024;
 const pinned = { cookie: 'gcbSessionServer=.CB_Server_1' };
 
-let nodes: DemoNode[];
-let router: RunningRouter;
-beforeAll(async () => {
-  nodes = await startNodes(['CB_Server_1']);
-  router = await startRouter({ NODES: rosterOf(nodes) });
-});
-afterAll(async () => {
-  await router?.stop();
-  await Promise.all(nodes.map((node) => node.stop()));
-});
+const cluster = useCluster(['CB_Server_1']);
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -23,7 +13,7 @@ function sha256(data: Uint8Array): string {
 
 it('a 10 MB DOM snapshot POST reaches the node intact', async () => {
   const body = new Uint8Array(TEN_MB).map((_, i) => (i * 7) & 0xff);
-  const res = await fetch(`${router.url}/cobrowse/dom`, { method: 'POST', headers: pinned, body });
+  const res = await fetch(`${cluster.router.url}/cobrowse/dom`, { method: 'POST', headers: pinned, body });
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ node: 'CB_Server_1', bytes: TEN_MB, sha256: sha256(body) });
 });
@@ -38,7 +28,7 @@ it('a 10 MB request body of unknown length (chunked) reaches the node intact', a
       controller.enqueue(chunk);
     },
   });
-  const res = await fetch(`${router.url}/cobrowse/dom`, {
+  const res = await fetch(`${cluster.router.url}/cobrowse/dom`, {
     method: 'POST',
     headers: pinned,
     body: stream,
@@ -50,7 +40,7 @@ it('a 10 MB request body of unknown length (chunked) reaches the node intact', a
 });
 
 it('a 10 MB response reaches the client intact, with its length', async () => {
-  const res = await fetch(`${router.url}/cobrowse/blob?bytes=${TEN_MB}`, { headers: pinned });
+  const res = await fetch(`${cluster.router.url}/cobrowse/blob?bytes=${TEN_MB}`, { headers: pinned });
   const body = new Uint8Array(await res.arrayBuffer());
   expect(res.headers.get('content-length')).toBe(String(TEN_MB));
   expect(body.length).toBe(TEN_MB);
@@ -59,7 +49,7 @@ it('a 10 MB response reaches the client intact, with its length', async () => {
 
 it('a streamed response reaches the client chunk by chunk, not at its end', async () => {
   const started = Date.now();
-  const res = await fetch(`${router.url}/cobrowse/stream?chunks=6&interval=250`, {
+  const res = await fetch(`${cluster.router.url}/cobrowse/stream?chunks=6&interval=250`, {
     headers: { ...pinned, 'accept-encoding': 'gzip' },
   });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -77,7 +67,7 @@ it('a streamed response reaches the client chunk by chunk, not at its end', asyn
 
 it('a long-poll held by the node is answered when the node answers', async () => {
   const started = Date.now();
-  const res = await fetch(`${router.url}/cobrowse/poll?wait=2500`, { headers: pinned });
+  const res = await fetch(`${cluster.router.url}/cobrowse/poll?wait=2500`, { headers: pinned });
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ node: 'CB_Server_1', events: [{ type: 'tick' }] });
   expect(Date.now() - started).toBeGreaterThanOrEqual(2400);

@@ -1,6 +1,8 @@
-/** Demo Co-browse nodes as real child processes, typed for the tests. */
+/** Demo Co-browse nodes as real child processes, and the router in front of them, for the tests. */
 import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { startDemoCluster } from '../../scripts/demo-cluster.mjs';
+import { type RunningRouter, startRouter } from './router';
 
 export interface DemoNode {
   readonly id: string;
@@ -10,6 +12,13 @@ export interface DemoNode {
   stop(): Promise<void>;
 }
 
+export interface Cluster {
+  /** The nodes, in the order of their ids; a test may replace one it restarted. */
+  nodes: DemoNode[];
+  router: RunningRouter;
+  node(id: string): DemoNode;
+}
+
 export async function startNodes(ids: readonly string[]): Promise<DemoNode[]> {
   return startDemoCluster(ids.map((id) => ({ id })));
 }
@@ -17,4 +26,34 @@ export async function startNodes(ids: readonly string[]): Promise<DemoNode[]> {
 /** The roster to give the router for these nodes. */
 export function rosterOf(nodes: readonly DemoNode[]): { id: string; url: string }[] {
   return nodes.map(({ id, url }) => ({ id, url }));
+}
+
+/**
+ * Starts demo nodes with these ids and a router in front of them (with `vars` added to its config)
+ * before the file's tests, or before each test, and stops them all afterwards.
+ */
+export function useCluster(
+  ids: readonly string[],
+  vars: Record<string, unknown> = {},
+  per: 'file' | 'test' = 'file',
+): Cluster {
+  const cluster = {
+    nodes: [] as DemoNode[],
+    router: undefined as unknown as RunningRouter,
+    node(id: string) {
+      const found = cluster.nodes.find((candidate) => candidate.id === id);
+      if (!found) throw new Error(`no node ${id}`);
+      return found;
+    },
+  };
+  const [before, after] = per === 'file' ? [beforeAll, afterAll] : [beforeEach, afterEach];
+  before(async () => {
+    cluster.nodes = await startNodes(ids);
+    cluster.router = await startRouter({ NODES: rosterOf(cluster.nodes), ...vars });
+  });
+  after(async () => {
+    await cluster.router?.stop();
+    await Promise.all(cluster.nodes.map((node) => node.stop()));
+  });
+  return cluster;
 }

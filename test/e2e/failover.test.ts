@@ -2,11 +2,10 @@
  * Node health end to end: real node processes killed, frozen, made unhealthy and restarted under
  * live session traffic, with the router in workerd and its health board in a Durable Object.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { startDemoNode } from '../../scripts/demo-cluster.mjs';
 import { openSocket } from './clients';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { type RunningRouter, startRouter } from './router';
+import { useCluster } from './cluster';
 import { ask, drive, errorsOf, type Session, sleep, startSession } from './traffic';
 
 const HEALTH = { HEALTH_INTERVAL_MS: 500, HEALTH_TIMEOUT_MS: 300, HEALTH_FALL: 2, HEALTH_RISE: 2 };
@@ -19,29 +18,31 @@ const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
  */
 const VISIBLE_MS = 2100;
 
-let nodes: DemoNode[];
-let router: RunningRouter;
+const cluster = useCluster(IDS, { CONNECT_TIMEOUT_MS: 1000, ...HEALTH }, 'test');
 let sessions: Session[];
 beforeEach(async () => {
-  nodes = await startNodes(IDS);
-  router = await startRouter({ NODES: rosterOf(nodes), CONNECT_TIMEOUT_MS: 1000, ...HEALTH });
   sessions = await Promise.all(
-    IDS.flatMap((id) => [startSession(router.url, id), startSession(router.url, id)]),
+    IDS.flatMap((id) => [startSession(cluster.router.url, id), startSession(cluster.router.url, id)]),
   );
 });
-afterEach(async () => {
-  await router?.stop();
-  await Promise.all(nodes.map((node) => node.stop()));
-});
 
-const node = (id: string) => nodes.find((candidate) => candidate.id === id) as DemoNode;
 const sessionsOf = (id: string) => sessions.filter((session) => session.node === id);
 const othersThan = (id: string) => sessions.filter((session) => session.node !== id);
+
+/** Nodes that took each of `count` new sessions (requests without a pin). */
+async function placeNewSessions(count: number): Promise<string[]> {
+  const placed: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
+    placed.push(((await res.json()) as { node: string }).node);
+  }
+  return placed;
+}
 
 /** Resolves with the time the health board logged the node's transition to `to`. */
 async function transition(id: string, to: string, after: number): Promise<number> {
   const seen = () =>
-    router.logs.find(
+    cluster.router.logs.find(
       (line) => line.msg === 'health' && line.node === id && line.to === to && Number(line.at) >= after,
     );
   await expect.poll(seen, { timeout: 15_000, interval: 50 }).toBeDefined();
@@ -55,10 +56,10 @@ function firstAnswerAfter(session: Session, time: number) {
 
 describe('a killed node', () => {
   it('sends its sessions to another node within one request; other sessions see no error', async () => {
-    const load = drive(router.url, sessions, 50);
+    const load = drive(cluster.router.url, sessions, 50);
     await sleep(500);
     const killedAt = Date.now();
-    node('CB_Server_2').process.kill('SIGKILL');
+    cluster.node('CB_Server_2').process.kill('SIGKILL');
     const downAt = await transition('CB_Server_2', 'down', killedAt);
     await sleep(500);
     await load.stop();
@@ -73,15 +74,15 @@ describe('a killed node', () => {
       expect(session.answers.filter((answer) => answer.at >= killedAt && answer.status !== 410)).toEqual([]);
     }
     for (const session of othersThan('CB_Server_2')) expect(errorsOf(session)).toEqual([]);
-    expect(router.logs.some((line) => line.reason === 'owner-down')).toBe(true);
+    expect(cluster.router.logs.some((line) => line.reason === 'owner-down')).toBe(true);
   });
 
   it('its WebSocket clients reconnect to another node and are told the session ended', async () => {
     const [session] = sessionsOf('CB_Server_3') as [Session];
-    const wsUrl = `${router.url.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`;
+    const wsUrl = `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`;
     const ws = await openSocket(wsUrl, { cookie: session.cookie });
     expect(JSON.parse(await ws.next())).toMatchObject({ node: 'CB_Server_3', state: 'connected' });
-    node('CB_Server_3').process.kill('SIGKILL');
+    cluster.node('CB_Server_3').process.kill('SIGKILL');
     expect((await ws.closed).code).not.toBe(1000);
     const again = await openSocket(wsUrl, { cookie: session.cookie });
     const told = JSON.parse(await again.next());
@@ -93,10 +94,10 @@ describe('a killed node', () => {
 
 describe('a frozen node (SIGSTOP)', () => {
   it('is detected within the health bound and failed over; other sessions see no error', async () => {
-    const others = drive(router.url, othersThan('CB_Server_1'), 50);
+    const others = drive(cluster.router.url, othersThan('CB_Server_1'), 50);
     await sleep(500);
     const frozenAt = Date.now();
-    node('CB_Server_1').process.kill('SIGSTOP');
+    cluster.node('CB_Server_1').process.kill('SIGSTOP');
     const downAt = await transition('CB_Server_1', 'down', frozenAt);
     console.log(
       `frozen node: marked down ${downAt - frozenAt} ms after SIGSTOP (bound ${DETECTION_BOUND_MS} ms + one interval)`,
@@ -104,79 +105,55 @@ describe('a frozen node (SIGSTOP)', () => {
     expect(downAt - frozenAt).toBeLessThan(DETECTION_BOUND_MS + HEALTH.HEALTH_INTERVAL_MS + 500);
     await sleep(VISIBLE_MS);
     for (const session of sessionsOf('CB_Server_1')) {
-      const answer = await ask(router.url, session);
+      const answer = await ask(cluster.router.url, session);
       expect(answer.status).toBe(410);
       expect(answer.node).not.toBe('CB_Server_1');
     }
     await others.stop();
     for (const session of othersThan('CB_Server_1')) expect(errorsOf(session)).toEqual([]);
-    node('CB_Server_1').process.kill('SIGCONT');
+    cluster.node('CB_Server_1').process.kill('SIGCONT');
   });
 });
 
 describe('a node whose health check answers 503 while it still serves', () => {
   it('gets no new sessions once detected, and new ones again after HEALTH_RISE passes', async () => {
     const sickAt = Date.now();
-    await fetch(`${node('CB_Server_2').url}/cobrowse/control?status=503`, { method: 'POST' });
+    await fetch(`${cluster.node('CB_Server_2').url}/cobrowse/control?status=503`, { method: 'POST' });
     await transition('CB_Server_2', 'down', sickAt);
     await sleep(VISIBLE_MS);
-    const placed = [];
-    for (let i = 0; i < 30; i++)
-      placed.push(
-        (
-          (await (await fetch(`${router.url}/cobrowse/session`, { method: 'POST' })).json()) as {
-            node: string;
-          }
-        ).node,
-      );
+    const placed = await placeNewSessions(30);
     expect(placed).not.toContain('CB_Server_2');
     for (const session of sessionsOf('CB_Server_2')) {
-      const answer = await ask(router.url, session);
+      const answer = await ask(cluster.router.url, session);
       expect(answer).toMatchObject({ status: 410, body: { reason: 'not-owner' } });
       expect(answer.node).not.toBe('CB_Server_2');
     }
 
     const wellAt = Date.now();
-    await fetch(`${node('CB_Server_2').url}/cobrowse/control?status=200`, { method: 'POST' });
+    await fetch(`${cluster.node('CB_Server_2').url}/cobrowse/control?status=200`, { method: 'POST' });
     const upAt = await transition('CB_Server_2', 'up', wellAt);
     console.log(
       `recovered node: back up ${upAt - wellAt} ms after its check passed again (rise ${HEALTH.HEALTH_RISE})`,
     );
     expect(upAt - wellAt).toBeGreaterThanOrEqual(HEALTH.HEALTH_INTERVAL_MS * (HEALTH.HEALTH_RISE - 1) - 100);
     await sleep(VISIBLE_MS);
-    const later = [];
-    for (let i = 0; i < 30; i++)
-      later.push(
-        (
-          (await (await fetch(`${router.url}/cobrowse/session`, { method: 'POST' })).json()) as {
-            node: string;
-          }
-        ).node,
-      );
+    const later = await placeNewSessions(30);
     expect(later).toContain('CB_Server_2');
   });
 });
 
 describe('a restarted node', () => {
   it('gets new sessions again after HEALTH_RISE passes', async () => {
-    const killed = node('CB_Server_3');
+    const killed = cluster.node('CB_Server_3');
     const killedAt = Date.now();
     await killed.stop();
     await transition('CB_Server_3', 'down', killedAt);
     const restartedAt = Date.now();
-    nodes[2] = await startDemoNode({ id: 'CB_Server_3', port: killed.port });
+    cluster.nodes[2] = await startDemoNode({ id: 'CB_Server_3', port: killed.port });
     const upAt = await transition('CB_Server_3', 'up', restartedAt);
     console.log(`restarted node: back up ${upAt - restartedAt} ms after restart`);
     await sleep(VISIBLE_MS);
-    const placed = [];
-    for (let i = 0; i < 30; i++)
-      placed.push(
-        (
-          (await (await fetch(`${router.url}/cobrowse/session`, { method: 'POST' })).json()) as {
-            node: string;
-          }
-        ).node,
-      );
+    const placed = await placeNewSessions(30);
     expect(placed).toContain('CB_Server_3');
   });
 });
@@ -184,12 +161,12 @@ describe('a restarted node', () => {
 describe('all nodes down', () => {
   it('answers 503 JSON with Retry-After within a second when they refuse', async () => {
     const downAt = Date.now();
-    await Promise.all(nodes.map((each) => each.stop()));
+    await Promise.all(cluster.nodes.map((each) => each.stop()));
     for (const id of IDS) await transition(id, 'down', downAt);
     await sleep(VISIBLE_MS);
     for (const init of [{}, { method: 'POST', body: 'x' }]) {
       const started = Date.now();
-      const res = await fetch(`${router.url}/cobrowse/session/x`, init);
+      const res = await fetch(`${cluster.router.url}/cobrowse/session/x`, init);
       expect(Date.now() - started).toBeLessThan(1000);
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
@@ -199,13 +176,13 @@ describe('all nodes down', () => {
 
   it('answers 503 at once when they hang, once detected', async () => {
     const frozenAt = Date.now();
-    for (const each of nodes) each.process.kill('SIGSTOP');
+    for (const each of cluster.nodes) each.process.kill('SIGSTOP');
     for (const id of IDS) await transition(id, 'down', frozenAt);
     await sleep(VISIBLE_MS);
     const started = Date.now();
-    const res = await fetch(`${router.url}/cobrowse/session/x`);
+    const res = await fetch(`${cluster.router.url}/cobrowse/session/x`);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(res.status).toBe(503);
-    for (const each of nodes) each.process.kill('SIGCONT');
+    for (const each of cluster.nodes) each.process.kill('SIGCONT');
   });
 });

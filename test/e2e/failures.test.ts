@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
+import { useCluster } from './cluster';
 import { type RunningRouter, startRouter } from './router';
 
 const CONNECT_TIMEOUT_MS = 500;
@@ -7,27 +7,17 @@ const CONNECT_TIMEOUT_MS = 500;
 // Health is held still here (a node goes down only after 100 failures, checks once a minute), so
 // these tests see what one request does when its node fails; failover.test.ts covers health.
 describe('a request whose node fails', () => {
-  let nodes: DemoNode[];
-  let router: RunningRouter;
+  const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], {
+    CONNECT_TIMEOUT_MS,
+    HEALTH_FALL: 100,
+    HEALTH_INTERVAL_MS: 60_000,
+  });
   const pinnedTo = (id: string) => ({ cookie: `gcbSessionServer=.${id}` });
-  beforeAll(async () => {
-    nodes = await startNodes(['CB_Server_1', 'CB_Server_2']);
-    router = await startRouter({
-      NODES: rosterOf(nodes),
-      CONNECT_TIMEOUT_MS,
-      HEALTH_FALL: 100,
-      HEALTH_INTERVAL_MS: 60_000,
-    });
-    await nodes[1]?.stop();
-  });
-  afterAll(async () => {
-    await router?.stop();
-    await Promise.all(nodes.map((node) => node.stop()));
-  });
+  beforeAll(() => cluster.node('CB_Server_2').stop());
 
   it('with a body gives a 502 JSON naming the unreachable node, at once, and goes nowhere else', async () => {
     const started = Date.now();
-    const res = await fetch(`${router.url}/cobrowse/dom`, {
+    const res = await fetch(`${cluster.router.url}/cobrowse/dom`, {
       method: 'POST',
       headers: pinnedTo('CB_Server_2'),
       body: 'x',
@@ -38,11 +28,13 @@ describe('a request whose node fails', () => {
   });
 
   it('without a body goes to another node, which answers for the session', async () => {
-    const res = await fetch(`${router.url}/cobrowse/session/lost`, { headers: pinnedTo('CB_Server_2') });
+    const res = await fetch(`${cluster.router.url}/cobrowse/session/lost`, {
+      headers: pinnedTo('CB_Server_2'),
+    });
     expect(res.status).toBe(410);
     expect(await res.json()).toMatchObject({ node: 'CB_Server_1', reason: 'not-owner' });
     await expect
-      .poll(() => router.logs.find((line) => line.path === '/cobrowse/session/lost'))
+      .poll(() => cluster.router.logs.find((line) => line.path === '/cobrowse/session/lost'))
       .toMatchObject({
         node: 'CB_Server_1',
         reason: 'retry',
@@ -53,7 +45,7 @@ describe('a request whose node fails', () => {
 
   it('that sends no headers within CONNECT_TIMEOUT_MS gives a 504 JSON naming the node', async () => {
     const started = Date.now();
-    const res = await fetch(`${router.url}/cobrowse/hang`, {
+    const res = await fetch(`${cluster.router.url}/cobrowse/hang`, {
       method: 'POST',
       headers: pinnedTo('CB_Server_1'),
       body: 'x',
@@ -66,7 +58,7 @@ describe('a request whose node fails', () => {
   });
 
   it('the header limit does not cut a body that takes longer once headers arrived', async () => {
-    const res = await fetch(`${router.url}/cobrowse/stream?chunks=8&interval=200`, {
+    const res = await fetch(`${cluster.router.url}/cobrowse/stream?chunks=8&interval=200`, {
       headers: pinnedTo('CB_Server_1'),
     });
     expect((await res.text()).trim().split('\n')).toHaveLength(8);
@@ -74,7 +66,7 @@ describe('a request whose node fails', () => {
 
   it('logs the failure with node, status and cause', async () => {
     await expect
-      .poll(() => router.logs.find((line) => line.status === 502))
+      .poll(() => cluster.router.logs.find((line) => line.status === 502))
       .toMatchObject({
         msg: 'request',
         path: '/cobrowse/dom',

@@ -1,18 +1,8 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { type RunningRouter, startRouter } from './router';
+import { expect, it } from 'vitest';
+import { useCluster } from './cluster';
 
-let nodes: DemoNode[];
-let router: RunningRouter;
-beforeAll(async () => {
-  nodes = await startNodes(['CB_Server_1']);
-  router = await startRouter({ NODES: rosterOf(nodes) });
-});
-afterAll(async () => {
-  await router?.stop();
-  await Promise.all(nodes.map((node) => node.stop()));
-});
+const cluster = useCluster(['CB_Server_1']);
 
 interface Echo {
   method: string;
@@ -27,7 +17,7 @@ function rawGet(
   path: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  const url = new URL(path, router.url);
+  const url = new URL(path, cluster.router.url);
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       let body = '';
@@ -53,12 +43,12 @@ it('sets X-Forwarded-* from what the edge saw and ignores the client claims', as
   expect(echo.search).toBe('?a=1&b=2');
   expect(echo.headers).toMatchObject({
     'x-forwarded-for': '127.0.0.1',
-    'x-forwarded-host': new URL(router.url).host,
+    'x-forwarded-host': new URL(cluster.router.url).host,
     'x-forwarded-proto': 'http',
     'x-custom': 'kept',
   });
   expect(echo.headers.forwarded).toBeUndefined();
-  expect(echo.headers.host).toBe(`127.0.0.1:${nodes[0]?.port}`);
+  expect(echo.headers.host).toBe(`127.0.0.1:${cluster.nodes[0]?.port}`);
 });
 
 // workerd consumes the client's own Connection, Keep-Alive and TE before the Worker runs, so the
@@ -87,7 +77,7 @@ it("drops the node's hop-by-hop response headers, and those named in its Connect
     trailer: 'x-t',
     'x-kept': '1',
   });
-  const res = await fetch(`${router.url}/cobrowse/headers?${query}`);
+  const res = await fetch(`${cluster.router.url}/cobrowse/headers?${query}`);
   for (const name of ['connection', 'x-node-hop', 'keep-alive', 'proxy-authenticate', 'trailer']) {
     expect(res.headers.get(name), name).toBeNull();
   }
@@ -95,7 +85,7 @@ it("drops the node's hop-by-hop response headers, and those named in its Connect
 });
 
 it('passes every Set-Cookie of the node unchanged', async () => {
-  const res = await fetch(`${router.url}/cobrowse/cookies`);
+  const res = await fetch(`${cluster.router.url}/cobrowse/cookies`);
   expect(res.headers.getSetCookie()).toEqual([
     'gcbSessionServer=.CB_Server_1; Path=/; HttpOnly',
     'first=1; Path=/; Max-Age=60',
@@ -104,14 +94,19 @@ it('passes every Set-Cookie of the node unchanged', async () => {
 });
 
 it('returns redirects to the client, pointing at the edge instead of the node', async () => {
-  const res = await fetch(`${router.url}/cobrowse/redirect?to=/cobrowse/next`, { redirect: 'manual' });
+  const res = await fetch(`${cluster.router.url}/cobrowse/redirect?to=/cobrowse/next`, {
+    redirect: 'manual',
+  });
   expect(res.status).toBe(302);
-  expect(res.headers.get('location')).toBe(`${router.url}/cobrowse/next`);
+  expect(res.headers.get('location')).toBe(`${cluster.router.url}/cobrowse/next`);
   expect(res.headers.get('x-cobrowse-node')).toBe('CB_Server_1');
 });
 
 it('passes the method, path, query and body through', async () => {
-  const res = await fetch(`${router.url}/cobrowse/echo/deep/path?x=%2F&y=`, { method: 'PUT', body: 'hello' });
+  const res = await fetch(`${cluster.router.url}/cobrowse/echo/deep/path?x=%2F&y=`, {
+    method: 'PUT',
+    body: 'hello',
+  });
   expect(await res.json()).toMatchObject({
     method: 'PUT',
     path: '/cobrowse/echo/deep/path',
@@ -121,7 +116,7 @@ it('passes the method, path, query and body through', async () => {
 });
 
 it('answers 404 JSON outside the proxied prefix, without contacting a node', async () => {
-  const before = router.logs.length;
+  const before = cluster.router.logs.length;
   for (const path of [
     '/',
     '/cobrowsex',
@@ -134,5 +129,5 @@ it('answers 404 JSON outside the proxied prefix, without contacting a node', asy
     expect(res.status, path).toBe(404);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'not_found' });
   }
-  expect(router.logs.slice(before).filter((line) => line.msg === 'request')).toEqual([]);
+  expect(cluster.router.logs.slice(before).filter((line) => line.msg === 'request')).toEqual([]);
 });

@@ -1,26 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSocket } from './clients';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { type RunningRouter, startRouter } from './router';
+import { useCluster } from './cluster';
 import { type SilentListener, startSilentListener } from './silent-listener';
 
-let nodes: DemoNode[];
-let router: RunningRouter;
+const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3']);
 let outsider: SilentListener;
 beforeAll(async () => {
-  [nodes, outsider] = await Promise.all([
-    startNodes(['CB_Server_1', 'CB_Server_2', 'CB_Server_3']),
-    startSilentListener(),
-  ]);
-  router = await startRouter({ NODES: rosterOf(nodes) });
+  outsider = await startSilentListener();
 });
-afterAll(async () => {
-  await router?.stop();
-  await Promise.all([...nodes.map((node) => node.stop()), outsider?.close()]);
-});
+afterAll(() => outsider?.close());
 
 async function servedBy(path: string, init: RequestInit = {}): Promise<string | null> {
-  const res = await fetch(router.url + path, init);
+  const res = await fetch(cluster.router.url + path, init);
   await res.arrayBuffer();
   expect(res.headers.get('x-cobrowse-node')).toBe(res.headers.get('x-demo-node'));
   return res.headers.get('x-demo-node');
@@ -53,12 +44,12 @@ describe('HTTP stickiness', () => {
   });
 
   it('a session started anywhere stays on the node that set the cookie', async () => {
-    const start = await fetch(`${router.url}/cobrowse/session`, { method: 'POST' });
+    const start = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
     const { node, session } = (await start.json()) as { node: string; session: string };
     const cookie = start.headers.getSetCookie()[0]?.split(';')[0] ?? '';
     expect(cookie).toBe(`gcbSessionServer=.${node}`);
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${router.url}/cobrowse/session/${session}`, { headers: { cookie } });
+      const res = await fetch(`${cluster.router.url}/cobrowse/session/${session}`, { headers: { cookie } });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ node, session, state: 'active' });
     }
@@ -75,12 +66,12 @@ describe('HTTP stickiness', () => {
   });
 
   it('logs one line per request with node and reason', async () => {
-    const before = router.logs.length;
+    const before = cluster.router.logs.length;
     await servedBy('/cobrowse/echo?co-browse-node-id=CB_Server_2');
     await servedBy('/cobrowse/echo', { headers: { cookie: 'gcbSessionServer=.CB_Server_1' } });
     await servedBy('/cobrowse/echo');
-    await expect.poll(() => router.logs.length).toBe(before + 3);
-    const lines = router.logs.slice(before);
+    await expect.poll(() => cluster.router.logs.length).toBe(before + 3);
+    const lines = cluster.router.logs.slice(before);
     expect(
       lines.map(({ node, reason, status, method, path }) => ({ node, reason, status, method, path })),
     ).toEqual([
@@ -96,7 +87,7 @@ describe('WebSocket stickiness', () => {
   it.each(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'])(
     'a cookie naming %s opens the socket there',
     async (id) => {
-      const ws = await openSocket(`${router.url.replace('http', 'ws')}/cobrowse/ws`, {
+      const ws = await openSocket(`${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`, {
         cookie: `gcbSessionServer=.${id}`,
       });
       expect(JSON.parse(await ws.next())).toMatchObject({ node: id, state: 'connected' });
@@ -106,21 +97,24 @@ describe('WebSocket stickiness', () => {
 
   it('the URL parameter pins a socket', async () => {
     const ws = await openSocket(
-      `${router.url.replace('http', 'ws')}/cobrowse/ws?co-browse-node-id=CB_Server_2`,
+      `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?co-browse-node-id=CB_Server_2`,
     );
     expect(JSON.parse(await ws.next())).toMatchObject({ node: 'CB_Server_2' });
     ws.socket.close();
   });
 
   it("a socket for another node's session gets that node's termination answer", async () => {
-    const start = await fetch(`${router.url}/cobrowse/session`, {
+    const start = await fetch(`${cluster.router.url}/cobrowse/session`, {
       method: 'POST',
       headers: { cookie: 'gcbSessionServer=.CB_Server_1' },
     });
     const { session } = (await start.json()) as { session: string };
-    const ws = await openSocket(`${router.url.replace('http', 'ws')}/cobrowse/ws?session=${session}`, {
-      cookie: 'gcbSessionServer=.CB_Server_2',
-    });
+    const ws = await openSocket(
+      `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?session=${session}`,
+      {
+        cookie: 'gcbSessionServer=.CB_Server_2',
+      },
+    );
     expect(JSON.parse(await ws.next())).toMatchObject({
       node: 'CB_Server_2',
       state: 'terminated',
@@ -146,26 +140,26 @@ describe('hostile pins', () => {
   ];
 
   it('unknown, malformed or hostile cookies and parameters are "no pin": balanced, never an error', async () => {
-    const before = router.logs.length;
+    const before = cluster.router.logs.length;
     for (const value of hostile()) {
-      const cookieRes = await fetch(`${router.url}/cobrowse/echo`, {
+      const cookieRes = await fetch(`${cluster.router.url}/cobrowse/echo`, {
         headers: { cookie: `gcbSessionServer=${value}` },
       });
       expect(cookieRes.status).toBe(200);
       await cookieRes.arrayBuffer();
       const paramRes = await fetch(
-        `${router.url}/cobrowse/echo?co-browse-node-id=${encodeURIComponent(value)}`,
+        `${cluster.router.url}/cobrowse/echo?co-browse-node-id=${encodeURIComponent(value)}`,
       );
       expect(paramRes.status).toBe(200);
       await paramRes.arrayBuffer();
     }
-    const conflicting = await fetch(`${router.url}/cobrowse/echo`, {
+    const conflicting = await fetch(`${cluster.router.url}/cobrowse/echo`, {
       headers: { cookie: 'gcbSessionServer=.CB_Server_1; gcbSessionServer=.CB_Server_2' },
     });
     expect(conflicting.status).toBe(200);
     await conflicting.arrayBuffer();
-    await expect.poll(() => router.logs.length).toBe(before + hostile().length * 2 + 1);
-    const reasons = new Set(router.logs.slice(before).map((line) => line.reason));
+    await expect.poll(() => cluster.router.logs.length).toBe(before + hostile().length * 2 + 1);
+    const reasons = new Set(cluster.router.logs.slice(before).map((line) => line.reason));
     expect([...reasons]).toEqual(['balanced']);
   });
 
@@ -180,8 +174,8 @@ describe('hostile pins', () => {
       ['/cobrowse/echo', { headers: { 'x-forwarded-host': target, forwarded: `host=${target}` } }],
       [`/cobrowse/redirect?to=${encodeURIComponent(`//${target}/`)}`, { redirect: 'manual' }],
     ];
-    for (const [path, init] of attempts) await (await fetch(router.url + path, init)).arrayBuffer();
-    await openSocket(`${router.url.replace('http', 'ws')}/cobrowse/ws?co-browse-node-id=${target}`, {
+    for (const [path, init] of attempts) await (await fetch(cluster.router.url + path, init)).arrayBuffer();
+    await openSocket(`${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?co-browse-node-id=${target}`, {
       cookie: `gcbSessionServer=.${target}`,
     }).then((ws) => ws.socket.close());
     expect(outsider.connections()).toBe(0);

@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openSocket } from './clients';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { type RunningRouter, startRouter } from './router';
+import { useCluster } from './cluster';
 
-let nodes: DemoNode[];
-let router: RunningRouter;
 // A header limit far below the socket's life: the limit must not cut an open socket.
 const CONNECT_TIMEOUT_MS = 300;
-beforeAll(async () => {
-  nodes = await startNodes(['CB_Server_1', 'CB_Server_2']);
-  router = await startRouter({ NODES: rosterOf(nodes), CONNECT_TIMEOUT_MS });
-});
-afterAll(async () => {
-  await router?.stop();
-  await Promise.all(nodes.map((node) => node.stop()));
-});
+const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], { CONNECT_TIMEOUT_MS });
 
-const socketUrl = () => `${router.url.replace('http', 'ws')}/cobrowse/ws`;
+const socketUrl = () => `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`;
 const pinned = { cookie: 'gcbSessionServer=.CB_Server_2' };
 
 it('carries text and binary messages both ways', async () => {
@@ -58,12 +48,12 @@ it('passes a close code from the client to the node', async () => {
 });
 
 it('logs the handshake as a WebSocket request', async () => {
-  const before = router.logs.length;
+  const before = cluster.router.logs.length;
   const ws = await openSocket(socketUrl(), pinned);
   await ws.next();
   ws.socket.close();
-  await expect.poll(() => router.logs.length).toBeGreaterThan(before);
-  expect(router.logs[before]).toMatchObject({
+  await expect.poll(() => cluster.router.logs.length).toBeGreaterThan(before);
+  expect(cluster.router.logs[before]).toMatchObject({
     webSocket: true,
     status: 101,
     node: 'CB_Server_2',
