@@ -99,7 +99,9 @@ describe('a frozen node (SIGSTOP)', () => {
     const frozenAt = Date.now();
     cluster.node('CB_Server_1').process.kill('SIGSTOP');
     const downAt = await transition('CB_Server_1', 'down', frozenAt);
-    console.log(`frozen node: marked down ${downAt - frozenAt} ms after SIGSTOP (bound ${DETECTION_BOUND_MS} ms)`);
+    console.log(
+      `frozen node: marked down ${downAt - frozenAt} ms after SIGSTOP (bound ${DETECTION_BOUND_MS} ms)`,
+    );
     // 300 ms of slack for alarm scheduling on a loaded machine.
     expect(downAt - frozenAt).toBeLessThan(DETECTION_BOUND_MS + 300);
     await sleep(VISIBLE_MS);
