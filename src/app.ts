@@ -1,15 +1,20 @@
 /**
- * The Hono app: config first, then the proxy catch-all; one onError maps every failure to JSON.
+ * The Hono app: request id, config, the `/__lb` operations sub-app, then the proxy catch-all; one
+ * onError maps every failure to JSON.
  */
 import { Hono } from 'hono';
+import { ops } from './admin/ops-app';
 import type { AppEnv } from './app-env';
 import { loadConfig } from './config-middleware';
 import { errorResponse } from './errors';
 import { proxy } from './proxy';
+import { assignRequestId } from './request-id';
 
 export const app = new Hono<AppEnv>();
 
+app.use(assignRequestId);
 app.use(loadConfig);
+app.route('/__lb', ops);
 app.all('*', proxy);
 app.onError((error) => {
   if (!(error instanceof Error && 'status' in error)) {

@@ -4,10 +4,20 @@
 import type { NodeConfig } from './config';
 import { downstreamResponseHeaders, isWebSocketHandshake, upstreamRequestHeaders } from './headers';
 
+/** Response header that names the node which served the request. */
+export const SERVED_BY_HEADER = 'x-cobrowse-node';
+
 export type Forwarded =
   | { readonly ok: true; readonly response: Response }
   /** The node sent no response headers: `timeout` after the header limit, else `unreachable`. */
   | { readonly ok: false; readonly failure: 'unreachable' | 'timeout'; readonly detail: string };
+
+export interface ForwardOptions {
+  /** Time the node has to send response headers. */
+  readonly headerTimeoutMs: number;
+  /** This request's id: sent to the node and back to the client as `X-Request-Id`. */
+  readonly requestId: string;
+}
 
 /**
  * Forwards `request` to `node`. Bodies are passed as streams, never read: a 10 MB DOM snapshot or an
@@ -19,16 +29,17 @@ export type Forwarded =
 export async function forward(
   request: Request,
   node: NodeConfig,
-  headerTimeoutMs: number,
+  options: ForwardOptions,
 ): Promise<Forwarded> {
   const incomingUrl = new URL(request.url);
   const headers = upstreamRequestHeaders(request.headers, {
     clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
     url: incomingUrl,
+    requestId: options.requestId,
   });
   headers.delete('host');
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), headerTimeoutMs);
+  const timer = setTimeout(() => controller.abort(), options.headerTimeoutMs);
   let upstream: Response;
   try {
     upstream = await fetch(node.origin + incomingUrl.pathname + incomingUrl.search, {
@@ -40,31 +51,25 @@ export async function forward(
     });
   } catch (error) {
     return controller.signal.aborted
-      ? { ok: false, failure: 'timeout', detail: `no response headers within ${headerTimeoutMs} ms` }
+      ? { ok: false, failure: 'timeout', detail: `no response headers within ${options.headerTimeoutMs} ms` }
       : { ok: false, failure: 'unreachable', detail: (error as Error).message };
   } finally {
     clearTimeout(timer);
   }
-  return {
-    ok: true,
-    response: toClientResponse(upstream, node, incomingUrl, isWebSocketHandshake(request.headers)),
-  };
-}
-
-function toClientResponse(
-  upstream: Response,
-  node: NodeConfig,
-  incomingUrl: URL,
-  webSocket: boolean,
-): Response {
-  const headers = downstreamResponseHeaders(upstream.headers, node.origin, incomingUrl.origin);
-  headers.set(SERVED_BY_HEADER, node.id);
-  if (webSocket && upstream.webSocket) {
+  const clientHeaders = downstreamResponseHeaders(upstream.headers, node.origin, incomingUrl.origin);
+  clientHeaders.set(SERVED_BY_HEADER, node.id);
+  clientHeaders.set('x-request-id', options.requestId);
+  if (isWebSocketHandshake(request.headers) && upstream.webSocket) {
     // The accepted socket must travel on the new Response itself: `new Response(body, upstream)` drops it.
-    return new Response(null, { status: 101, headers, webSocket: upstream.webSocket });
+    return {
+      ok: true,
+      response: new Response(null, { status: 101, headers: clientHeaders, webSocket: upstream.webSocket }),
+    };
   }
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  const response = new Response(upstream.body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: clientHeaders,
+  });
+  return { ok: true, response };
 }
-
-/** Response header that names the node which served the request. */
-export const SERVED_BY_HEADER = 'x-cobrowse-node';

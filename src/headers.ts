@@ -18,8 +18,15 @@ const HOP_BY_HOP = [
   'upgrade',
 ];
 
-/** Client claims about its own address or the proxy chain that only the edge may make. */
-const EDGE_ASSERTED = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'];
+/** Client claims about its own address, the proxy chain or the request id that only the edge may make. */
+const EDGE_ASSERTED = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'x-request-id',
+];
 
 /** Is this request a WebSocket opening handshake (RFC 6455 section 4.1)? */
 export function isWebSocketHandshake(headers: Headers): boolean {
@@ -40,6 +47,8 @@ export interface EdgeView {
   readonly clientIp: string | undefined;
   /** The URL the client asked the edge for. */
   readonly url: URL;
+  /** This request's id, sent to the node as `X-Request-Id` so its logs and ours can be joined. */
+  readonly requestId: string;
 }
 
 /**
@@ -55,6 +64,7 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
   if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
   headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
   headers.set('x-forwarded-host', edge.url.host);
+  headers.set('x-request-id', edge.requestId);
   if (webSocket) {
     headers.set('upgrade', 'websocket');
     headers.set('connection', 'Upgrade');

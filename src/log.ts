@@ -4,6 +4,7 @@
 import type { RouteReason } from './routing';
 
 export interface RequestLog {
+  readonly requestId: string;
   readonly method: string;
   readonly path: string;
   /** Node id that was sent the request, or null when none was chosen. */

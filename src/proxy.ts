@@ -36,7 +36,9 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     throw new EdgeError(404, 'not_found', `only ${config.pathPrefix} and paths below it are routed here`);
   }
   const started = Date.now();
+  const requestId = c.get('requestId');
   const log = {
+    requestId,
     method: request.method,
     path: url.pathname,
     webSocket: isWebSocketHandshake(request.headers),
@@ -52,7 +54,10 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   let failed: { route: Route; result: Extract<Forwarded, { ok: false }> } | undefined;
 
   while (chosen) {
-    const result = await forward(request, chosen.node, config.connectTimeoutMs);
+    const result = await forward(request, chosen.node, {
+      headerTimeoutMs: config.connectTimeoutMs,
+      requestId,
+    });
     const retriedFrom = tried.size > 0 ? { retriedFrom: [...tried] } : {};
     if (result.ok) {
       const { status } = result.response;

@@ -10,6 +10,7 @@
  * or with every node up.
  */
 import type { HealthBoard, HealthSnapshot } from './board';
+import type { NodeMode } from './state';
 
 export const FRESH_MS = 1000;
 const STALE_MS = 2 * FRESH_MS;
@@ -60,6 +61,24 @@ export async function readHealth(env: HealthBindings, ctx: Background): Promise<
     ctx.waitUntil(refresh(env));
   }
   return copy?.snapshot;
+}
+
+/** The board's current snapshot, read now (for operators, not for routing). */
+export async function readBoard(env: HealthBindings): Promise<HealthSnapshot> {
+  const snapshot = await board(env).snapshot();
+  keep(snapshot);
+  return snapshot;
+}
+
+/** Sets a node's mode; this isolate routes by it at once. Undefined when no node has that id. */
+export async function setNodeMode(
+  env: HealthBindings,
+  nodeId: string,
+  mode: NodeMode,
+): Promise<HealthSnapshot | undefined> {
+  const snapshot = await board(env).setMode(nodeId, mode);
+  if (snapshot) keep(snapshot);
+  return snapshot;
 }
 
 /** Reports a failed request off the response path; the board's answer refreshes this isolate's copy. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { downstreamResponseHeaders, dropHopByHop, upstreamRequestHeaders } from '../../src/headers';
 
-const edge = { clientIp: '203.0.113.9', url: new URL('https://cobrowse.example.com/cobrowse/x') };
+const edge = {
+  clientIp: '203.0.113.9',
+  url: new URL('https://cobrowse.example.com/cobrowse/x'),
+  requestId: 'req-1',
+};
 
 describe('dropHopByHop', () => {
   it.each([
@@ -26,6 +30,7 @@ describe('upstreamRequestHeaders', () => {
         'x-forwarded-proto': 'gopher',
         forwarded: 'for=6.6.6.6',
         'x-real-ip': '6.6.6.6',
+        'x-request-id': 'forged',
         cookie: 'gcbSessionServer=.CB_Server_1',
       }),
       edge,
@@ -34,6 +39,7 @@ describe('upstreamRequestHeaders', () => {
       'x-forwarded-for': '203.0.113.9',
       'x-forwarded-host': 'cobrowse.example.com',
       'x-forwarded-proto': 'https',
+      'x-request-id': 'req-1',
       cookie: 'gcbSessionServer=.CB_Server_1',
     });
   });

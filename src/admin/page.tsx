@@ -1,0 +1,127 @@
+/**
+ * The status page: server-rendered, no build step, no script. One card per node with its state,
+ * latency, last check and recent transitions, and the forms that drain, disable or enable it through
+ * the admin API. It reloads itself every few seconds.
+ */
+import type { FC } from 'hono/jsx';
+import type { NodeReport, NodeState, StatusReport } from './status';
+
+const REFRESH_S = 5;
+
+const COLORS: Record<NodeState, string> = {
+  up: '#1a7f37',
+  draining: '#9a6700',
+  down: '#cf222e',
+  disabled: '#57606a',
+};
+
+const STYLE = `
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0 auto; padding: 12px; max-width: 960px; color: #1f2328; }
+  h1 { font-size: 20px; margin: 4px 0 12px; }
+  .summary { color: #57606a; margin-bottom: 12px; }
+  .nodes { display: grid; gap: 12px; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); }
+  .node { border: 1px solid #d0d7de; border-radius: 8px; padding: 12px; }
+  .node h2 { font-size: 17px; margin: 0 0 6px; display: flex; justify-content: space-between; gap: 8px; }
+  .state { color: #fff; border-radius: 12px; padding: 1px 10px; font-size: 13px; text-transform: uppercase; }
+  dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; margin: 6px 0; font-size: 14px; }
+  dt { color: #57606a; } dd { margin: 0; overflow-wrap: anywhere; }
+  ol { margin: 6px 0; padding-left: 18px; font-size: 13px; color: #57606a; }
+  .actions { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 8px; }
+  button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid #d0d7de; background: #f6f8fa; }
+  button:disabled { opacity: 0.45; }
+  footer { color: #57606a; font-size: 13px; margin-top: 16px; }
+`;
+
+function ago(at: number | null, now: number): string {
+  if (at === null) return 'never';
+  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  return seconds < 120 ? `${seconds} s ago` : `${Math.round(seconds / 60)} min ago`;
+}
+
+const ACTIONS = [
+  { action: 'drain', label: 'Drain', mode: 'draining' },
+  { action: 'disable', label: 'Disable', mode: 'disabled' },
+  { action: 'enable', label: 'Enable', mode: 'active' },
+] as const;
+
+const NodeCard: FC<{ node: NodeReport; now: number }> = ({ node, now }) => (
+  <section class="node" data-node={node.id} data-state={node.state}>
+    <h2>
+      <span>{node.id}</span>
+      <span class="state" style={`background:${COLORS[node.state]}`}>
+        {node.state}
+      </span>
+    </h2>
+    <dl>
+      <dt>URL</dt>
+      <dd>{node.origin}</dd>
+      <dt>weight</dt>
+      <dd>{node.weight}</dd>
+      <dt>health</dt>
+      <dd>
+        {node.up ? 'up' : 'down'} ({node.passes} passed, {node.failures} failed in a row)
+      </dd>
+      <dt>latency</dt>
+      <dd>{node.latencyMs === null ? '-' : `${node.latencyMs} ms`}</dd>
+      <dt>last check</dt>
+      <dd>{ago(node.lastCheckAt, now)}</dd>
+      {node.lastError && (
+        <>
+          <dt>last error</dt>
+          <dd>{node.lastError}</dd>
+        </>
+      )}
+    </dl>
+    {node.transitions.length > 0 && (
+      <ol>
+        {node.transitions.slice(0, 5).map((transition) => (
+          <li>
+            {ago(transition.at, now)}: {transition.to} ({transition.cause})
+          </li>
+        ))}
+      </ol>
+    )}
+    <div class="actions">
+      {ACTIONS.map(({ action, label, mode }) => (
+        <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/${action}`}>
+          <button type="submit" name="action" value={action} disabled={node.mode === mode}>
+            {label}
+          </button>
+        </form>
+      ))}
+    </div>
+  </section>
+);
+
+export const StatusPage: FC<{ report: StatusReport }> = ({ report }) => {
+  const counts = new Map<NodeState, number>();
+  for (const node of report.nodes) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
+  const summary = [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta http-equiv="refresh" content={String(REFRESH_S)} />
+        <title>cobrowse-edge status</title>
+        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
+      </head>
+      <body>
+        <h1>cobrowse-edge</h1>
+        <div class="summary">
+          {report.nodes.length} nodes: {summary}
+        </div>
+        <div class="nodes">
+          {report.nodes.map((node) => (
+            <NodeCard node={node} now={report.takenAt} />
+          ))}
+        </div>
+        <footer>
+          Checks every {report.config.health.intervalMs} ms of {report.config.health.path}; down after{' '}
+          {report.config.health.fall} failures, up after {report.config.health.rise} passes. Reloads every{' '}
+          {REFRESH_S} s.
+        </footer>
+      </body>
+    </html>
+  );
+};
