@@ -10,7 +10,8 @@ import { errorResponse } from './errors';
 import { proxy } from './proxy';
 import { assignRequestId } from './request-id';
 
-export const app = new Hono<AppEnv>();
+// Not strict: `/__lb` and `/__lb/` are the same page.
+export const app = new Hono<AppEnv>({ strict: false });
 
 app.use(assignRequestId);
 app.use(loadConfig);

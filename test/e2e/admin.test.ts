@@ -1,0 +1,236 @@
+/**
+ * The operations surface over the wire: liveness, auth, the status document, and what each node
+ * action does to routing.
+ */
+import { describe, expect, it } from 'vitest';
+import { useCluster } from './cluster';
+import { type Session, startSession } from './traffic';
+
+const ADMIN_TOKEN = 'test-admin-token-5f2b9c';
+const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const basic = (password: string) => ({ authorization: `Basic ${btoa(`ops:${password}`)}` });
+
+describe('without ADMIN_TOKEN', () => {
+  const cluster = useCluster(['CB_Server_1']);
+
+  it('keeps liveness open and every admin endpoint off (404), not open', async () => {
+    const health = await fetch(`${cluster.router.url}/__lb/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const attempts: [string, string][] = [
+      ['GET', '/__lb/status'],
+      ['GET', '/__lb/'],
+      ['POST', '/__lb/nodes/CB_Server_1/drain'],
+    ];
+    for (const [method, path] of attempts) {
+      const res = await fetch(cluster.router.url + path, { method, headers: bearer });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(await res.json()).toMatchObject({ error: 'not_found' });
+    }
+  });
+});
+
+describe('with ADMIN_TOKEN', () => {
+  const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
+    ADMIN_TOKEN,
+    HEALTH_INTERVAL_MS: 500,
+    HEALTH_TIMEOUT_MS: 300,
+  });
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${cluster.router.url}/__lb${path}`, { ...init, headers: { ...bearer, ...init.headers } });
+
+  it.each([
+    ['no credentials', {}],
+    ['a wrong token', { authorization: 'Bearer wrong' }],
+    ['a token one character short', { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }],
+    ['a token with a suffix', { authorization: `Bearer ${ADMIN_TOKEN}x` }],
+    ['the right token under another scheme', { authorization: `Token ${ADMIN_TOKEN}` }],
+    ['a wrong Basic password', basic('wrong')],
+    ['Basic with no password separator', { authorization: `Basic ${btoa(ADMIN_TOKEN)}` }],
+    ['Basic that is not base64', { authorization: 'Basic %%%' }],
+  ])('refuses %s with 401', async (_case, headers) => {
+    for (const path of ['/__lb/status', '/__lb/']) {
+      const res = await fetch(cluster.router.url + path, { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('Bearer');
+      expect(await res.json()).toMatchObject({ error: 'unauthorized' });
+    }
+    const action = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/disable`, {
+      method: 'POST',
+      headers,
+    });
+    expect(action.status).toBe(401);
+    expect((await (await admin('/status')).json()).nodes[0].mode).toBe('active');
+  });
+
+  it('serves the status JSON: every node with weight, health, mode, latency and transitions; no secret', async () => {
+    await expect
+      .poll(async () =>
+        (await (await admin('/status')).json()).nodes.every(
+          (node: { lastCheckAt: unknown }) => node.lastCheckAt !== null,
+        ),
+      )
+      .toBe(true);
+    const res = await admin('/status');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(ADMIN_TOKEN);
+    const status = JSON.parse(text);
+    expect(status).toEqual({
+      takenAt: expect.any(Number),
+      healthBoardCalls: expect.any(Number),
+      config: {
+        stickyCookie: 'gcbSessionServer',
+        stickyParam: 'co-browse-node-id',
+        pathPrefix: '/cobrowse',
+        connectTimeoutMs: 45_000,
+        health: {
+          path: '/cobrowse/health',
+          intervalMs: 500,
+          timeoutMs: 300,
+          rise: 2,
+          fall: 2,
+          expect: [[200, 299]],
+        },
+      },
+      nodes: cluster.nodes.map((node) => ({
+        id: node.id,
+        origin: node.url,
+        weight: 1,
+        state: 'up',
+        up: true,
+        mode: 'active',
+        passes: expect.any(Number),
+        failures: 0,
+        lastCheckAt: expect.any(Number),
+        latencyMs: expect.any(Number),
+        lastError: null,
+        transitions: [],
+      })),
+    });
+  });
+
+  it('accepts the token as a Basic password, for the browser page', async () => {
+    const res = await fetch(`${cluster.router.url}/__lb/`, { headers: basic(ADMIN_TOKEN) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    for (const node of cluster.nodes) expect(html).toContain(`data-node="${node.id}"`);
+  });
+
+  it('refuses a Basic-authenticated change that does not come from the page (cross-site)', async () => {
+    const forged = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/disable`, {
+      method: 'POST',
+      headers: {
+        ...basic(ADMIN_TOKEN),
+        origin: 'https://evil.example.com',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'action=disable',
+    });
+    expect(forged.status).toBe(403);
+    expect((await (await admin('/status')).json()).nodes[0].mode).toBe('active');
+  });
+
+  it('answers 404 JSON for an unknown node or action, and changes nothing', async () => {
+    const before = await (await admin('/status')).json();
+    const unknownNode = await admin('/nodes/CB_Server_9/drain', { method: 'POST' });
+    expect(unknownNode.status).toBe(404);
+    expect(await unknownNode.json()).toMatchObject({ error: 'unknown_node' });
+    for (const path of [
+      '/nodes/CB_Server_1/explode',
+      '/nodes/CB_Server_1/__proto__',
+      '/nodes/CB_Server_1/toString',
+    ]) {
+      const res = await admin(path, { method: 'POST' });
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toMatchObject({ error: 'unknown_action' });
+    }
+    expect((await admin('/nodes/CB_Server_1/drain')).status).toBe(404);
+    const after = await (await admin('/status')).json();
+    expect(after.nodes.map((node: { mode: string }) => node.mode)).toEqual(
+      before.nodes.map((node: { mode: string }) => node.mode),
+    );
+  });
+
+  describe('node actions change routing', () => {
+    let pinned: Session;
+    const newSessionNodes = async (count: number) => {
+      const nodes = [];
+      for (let i = 0; i < count; i++) {
+        const res = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
+        nodes.push(((await res.json()) as { node: string }).node);
+      }
+      return nodes;
+    };
+    const askPinned = async () => {
+      const res = await fetch(`${cluster.router.url}/cobrowse/session/${pinned.session}`, {
+        headers: { cookie: pinned.cookie },
+      });
+      return { status: res.status, body: (await res.json()) as { node: string; reason?: string } };
+    };
+
+    it('drain: the node keeps its sessions and gets no new ones', async () => {
+      pinned = await startSession(cluster.router.url, 'CB_Server_2');
+      const res = await admin('/nodes/CB_Server_2/drain', { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ id: 'CB_Server_2', mode: 'draining', state: 'draining' });
+      expect(await newSessionNodes(30)).not.toContain('CB_Server_2');
+      expect(await askPinned()).toEqual({
+        status: 200,
+        body: expect.objectContaining({ node: 'CB_Server_2' }),
+      });
+    });
+
+    it('disable: the node gets nothing; its sessions end on another node', async () => {
+      expect(await (await admin('/nodes/CB_Server_2/disable', { method: 'POST' })).json()).toMatchObject({
+        state: 'disabled',
+      });
+      expect(await newSessionNodes(30)).not.toContain('CB_Server_2');
+      const answer = await askPinned();
+      expect(answer.status).toBe(410);
+      expect(answer.body.reason).toBe('not-owner');
+      expect(answer.body.node).not.toBe('CB_Server_2');
+      await expect.poll(() => cluster.router.logs.some((line) => line.reason === 'owner-down')).toBe(true);
+    });
+
+    it('enable: the node takes new sessions again, and the status shows every change', async () => {
+      expect(await (await admin('/nodes/CB_Server_2/enable', { method: 'POST' })).json()).toMatchObject({
+        state: 'up',
+      });
+      expect(await newSessionNodes(30)).toContain('CB_Server_2');
+      const status = await (await admin('/status')).json();
+      const node = status.nodes.find((each: { id: string }) => each.id === 'CB_Server_2');
+      expect(node.transitions.map((transition: { to: string }) => transition.to)).toEqual([
+        'active',
+        'disabled',
+        'draining',
+      ]);
+      const actions = cluster.router.logs.filter((line) => line.msg === 'admin');
+      expect(actions.map(({ action, node: id }) => `${action} ${id}`)).toEqual([
+        'drain CB_Server_2',
+        'disable CB_Server_2',
+        'enable CB_Server_2',
+      ]);
+    });
+  });
+
+  it('writes one log line per request with its request id, also sent to the node and the client', async () => {
+    const res = await fetch(`${cluster.router.url}/cobrowse/echo`, { headers: { 'x-request-id': 'forged' } });
+    const echo = (await res.json()) as { headers: Record<string, string> };
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echo.headers['x-request-id']).toBe(id);
+    await expect
+      .poll(() => cluster.router.logs.find((line) => line.requestId === id))
+      .toMatchObject({
+        msg: 'request',
+        method: 'GET',
+        path: '/cobrowse/echo',
+        node: expect.any(String),
+        reason: 'balanced',
+        status: 200,
+        webSocket: false,
+      });
+  });
+});
