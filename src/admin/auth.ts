@@ -55,7 +55,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async function requireAdmin
       'unauthorized',
       'send Authorization: Bearer <ADMIN_TOKEN>',
       {},
-      { 'www-authenticate': 'Bearer realm="cobrowse-edge", Basic realm="cobrowse-edge"' },
+      { 'www-authenticate': 'Basic realm="cobrowse-edge", Bearer realm="cobrowse-edge"' },
     );
   }
   if (

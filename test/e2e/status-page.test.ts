@@ -1,0 +1,78 @@
+/**
+ * The status page in a real headless Chromium (Debian's package, driven by playwright-core): it
+ * renders every node with its state, and a drain from the page changes routing.
+ *
+ * Without /usr/bin/chromium the test is skipped on a developer's machine and fails in CI, where
+ * .ci/run installs it.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useCluster } from './cluster';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT = 'test-output';
+const ADMIN_TOKEN = 'page-test-token-81d3';
+const present = existsSync(CHROMIUM);
+
+if (!present && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: .ci/run must install Debian's chromium`);
+if (!present) console.warn(`status page test skipped: no ${CHROMIUM} (apt-get install chromium)`);
+
+describe.runIf(present)('the status page in Chromium', () => {
+  const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
+    ADMIN_TOKEN,
+    HEALTH_INTERVAL_MS: 500,
+    HEALTH_TIMEOUT_MS: 300,
+  });
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+      ],
+    });
+  });
+  afterAll(() => browser?.close());
+
+  it('renders every node with its state, and a drain from the page stops new sessions there', async () => {
+    const context = await browser.newContext({
+      httpCredentials: { username: 'ops', password: ADMIN_TOKEN },
+      viewport: { width: 390, height: 844 },
+    });
+    const page = await context.newPage();
+    const res = await page.goto(`${cluster.router.url}/__lb/`);
+    expect(res?.status()).toBe(200);
+    const cards = page.locator('section.node');
+    await expect.poll(() => cards.count()).toBe(3);
+    for (const node of cluster.nodes) {
+      const card = page.locator(`section[data-node="${node.id}"]`);
+      expect(await card.getAttribute('data-state')).toBe('up');
+      expect(await card.locator('.state').textContent()).toBe('up');
+      expect(await card.textContent()).toContain(node.url);
+    }
+
+    await page.locator('section[data-node="CB_Server_2"] button', { hasText: 'Drain' }).click();
+    await page.waitForURL(/\/__lb\/$/);
+    const drained = page.locator('section[data-node="CB_Server_2"]');
+    expect(await drained.getAttribute('data-state')).toBe('draining');
+    expect(await drained.locator('button', { hasText: 'Drain' }).isDisabled()).toBe(true);
+    expect(await drained.textContent()).toContain('draining (operator)');
+
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: `${OUTPUT}/status-page.png`, fullPage: true });
+
+    const placed = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
+      placed.push(((await res.json()) as { node: string }).node);
+    }
+    expect(placed).not.toContain('CB_Server_2');
+    await context.close();
+  });
+});
