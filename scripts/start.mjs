@@ -3,6 +3,7 @@
  * under `wrangler dev` (workerd). Offline: no outside connection is opened.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startDemoCluster, stopProcess } from './demo-cluster.mjs';
 
@@ -13,12 +14,25 @@ const nodes = await startDemoCluster([
   { id: 'CB_Server_3', port: 8703 },
 ]);
 const roster = JSON.stringify(nodes.map(({ id, url }) => ({ id, url })));
+// A fresh admin token per run, for the status page and the admin API of this local router only.
+const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(12).toString('hex');
 
 // Run wrangler's own script with this Node: killing that one PID then stops workerd too (killing npx would not).
 const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
 const router = spawn(
   process.execPath,
-  [wranglerBin, 'dev', '--port', String(ROUTER_PORT), '--ip', '127.0.0.1', '--var', `NODES:${roster}`],
+  [
+    wranglerBin,
+    'dev',
+    '--port',
+    String(ROUTER_PORT),
+    '--ip',
+    '127.0.0.1',
+    '--var',
+    `NODES:${roster}`,
+    '--var',
+    `ADMIN_TOKEN:${adminToken}`,
+  ],
   {
     stdio: 'inherit',
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
@@ -32,9 +46,12 @@ cobrowse-edge demo
   router:  ${base}  (workerd, via wrangler dev)
 
   open     ${base}/cobrowse/             demo page: start a session, open a WebSocket, long-poll
+           ${base}/__lb/                 status page (any user name, password ${adminToken})
   try      curl -i -X POST ${base}/cobrowse/session      (note the gcbSessionServer cookie)
            curl -i -b 'gcbSessionServer=.CB_Server_2' ${base}/cobrowse/health
            curl -i '${base}/cobrowse/health?co-browse-node-id=CB_Server_3'
+           curl -s -H 'Authorization: Bearer ${adminToken}' ${base}/__lb/status
+           curl -s -X POST -H 'Authorization: Bearer ${adminToken}' ${base}/__lb/nodes/CB_Server_2/drain
   stop     Ctrl+C
 `);
 
