@@ -10,13 +10,14 @@ const NODE_SCRIPT = fileURLToPath(new URL('./demo-node.mjs', import.meta.url));
 
 /**
  * Starts one demo node process and resolves once it listens.
- * @param {{ id: string, port?: number }} options port 0 (the default) picks a free port
+ * @param {{ id: string, port?: number, script?: string }} options port 0 (the default) picks a free
+ *   port; `script` runs another node program with the same command line and ready line (test peers)
  * @returns {Promise<{ id: string, port: number, url: string, process: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
  */
-export function startDemoNode({ id, port = 0 }) {
+export function startDemoNode({ id, port = 0, script = NODE_SCRIPT }) {
   const child = spawn(
     process.execPath,
-    [NODE_SCRIPT, '--id', id, '--port', String(port), '--exit-with-stdin'],
+    [script, '--id', id, '--port', String(port), '--exit-with-stdin'],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },

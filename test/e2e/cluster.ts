@@ -19,8 +19,16 @@ export interface Cluster {
   node(id: string): DemoNode;
 }
 
-export async function startNodes(ids: readonly string[]): Promise<DemoNode[]> {
-  return startDemoCluster(ids.map((id) => ({ id })));
+/** Starts one node process per id: the demo node, or the node program `script` (a test peer). */
+export async function startNodes(ids: readonly string[], script?: string): Promise<DemoNode[]> {
+  return startDemoCluster(ids.map((id) => (script ? { id, script } : { id })));
+}
+
+export interface ClusterOptions {
+  /** Fresh nodes and router for the whole file (default) or for each test. */
+  readonly per?: 'file' | 'test';
+  /** Node program to run instead of scripts/demo-node.mjs. */
+  readonly script?: string;
 }
 
 /** The roster to give the router for these nodes. */
@@ -35,7 +43,7 @@ export function rosterOf(nodes: readonly DemoNode[]): { id: string; url: string 
 export function useCluster(
   ids: readonly string[],
   vars: Record<string, unknown> = {},
-  per: 'file' | 'test' = 'file',
+  { per = 'file', script }: ClusterOptions = {},
 ): Cluster {
   const cluster = {
     nodes: [] as DemoNode[],
@@ -48,7 +56,7 @@ export function useCluster(
   };
   const [before, after] = per === 'file' ? [beforeAll, afterAll] : [beforeEach, afterEach];
   before(async () => {
-    cluster.nodes = await startNodes(ids);
+    cluster.nodes = await startNodes(ids, script);
     cluster.router = await startRouter({ NODES: rosterOf(cluster.nodes), ...vars });
   });
   after(async () => {

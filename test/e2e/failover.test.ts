@@ -18,7 +18,7 @@ const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
  */
 const VISIBLE_MS = 2100;
 
-const cluster = useCluster(IDS, { CONNECT_TIMEOUT_MS: 1000, ...HEALTH }, 'test');
+const cluster = useCluster(IDS, { CONNECT_TIMEOUT_MS: 1000, ...HEALTH }, { per: 'test' });
 let sessions: Session[];
 beforeEach(async () => {
   sessions = await Promise.all(
