@@ -15,13 +15,9 @@ const NODE_SCRIPT = fileURLToPath(new URL('./demo-node.mjs', import.meta.url));
  * @returns {Promise<{ id: string, port: number, url: string, process: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
  */
 export function startDemoNode({ id, port = 0, script = NODE_SCRIPT }) {
-  const child = spawn(
-    process.execPath,
-    [script, '--id', id, '--port', String(port), '--exit-with-stdin'],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [script, '--id', id, '--port', String(port), '--exit-with-stdin'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`demo node ${id} exited with ${code} before listening`)));
     createInterface({ input: child.stdout }).once('line', (line) => {
