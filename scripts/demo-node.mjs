@@ -188,30 +188,45 @@ function patternBytes(size) {
   return body;
 }
 
+/**
+ * The demo page behaves like a Co-browse client: its WebSocket reconnects when dropped and its
+ * long-poll loops, both until a node says the session ended (`not-owner`).
+ */
 function demoPage() {
   return `<!doctype html><meta name="viewport" content="width=device-width">
 <title>Co-browse demo node ${id}</title>
-<h1>Served by ${id}</h1>
-<p>Start a session: the node sets <code>${cookieName}=.${id}</code>, and the router sends everything after it here.</p>
+<h1>Page served by ${id}</h1>
+<p>Start a session: its node sets <code>${cookieName}=.&lt;node&gt;</code>, and the router sends all of the
+session's traffic there. Kill that node and both channels are told the session ended.</p>
 <button id="start">Start session</button> <button id="ws">Open WebSocket</button> <button id="poll">Long-poll</button>
 <pre id="out"></pre>
 <script>
 const out = (line) => (document.getElementById('out').textContent += line + '\\n');
 let session = null;
+let ended = false;
 document.getElementById('start').onclick = async () => {
   const res = await fetch('/cobrowse/session', { method: 'POST' });
   const body = await res.json(); session = body.session;
-  out(res.status + ' session ' + session + ' on ' + body.node);
+  out('session ' + session + ' on ' + body.node);
 };
-document.getElementById('ws').onclick = () => {
+function openSocket() {
   const ws = new WebSocket(location.origin.replace('http', 'ws') + '/cobrowse/ws?session=' + (session ?? ''));
-  ws.onmessage = (e) => out('ws: ' + e.data);
-  ws.onopen = () => ws.send('hello');
-  ws.onclose = (e) => out('ws closed ' + e.code + ' ' + e.reason);
-};
+  ws.onmessage = (e) => { out('ws: ' + e.data); if (e.data.includes('not-owner')) ended = true; };
+  ws.onclose = (e) => { out('ws closed ' + e.code); if (!ended) setTimeout(openSocket, 300); };
+}
+document.getElementById('ws').onclick = openSocket;
 document.getElementById('poll').onclick = async () => {
-  const res = await fetch('/cobrowse/poll?wait=1000&session=' + (session ?? ''));
-  out('poll ' + res.status + ' ' + (await res.text()));
+  while (!ended) {
+    try {
+      const res = await fetch('/cobrowse/poll?wait=1000&session=' + (session ?? ''));
+      const text = await res.text();
+      out('poll ' + res.status + ' ' + text);
+      if (res.status === 410) ended = true;
+    } catch (error) {
+      out('poll failed ' + error);
+    }
+    if (!ended) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 };
 </script>`;
 }

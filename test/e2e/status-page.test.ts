@@ -1,25 +1,16 @@
 /**
  * The status page in a real headless Chromium (Debian's package, driven by playwright-core): it
  * renders every node with its state, and a drain from the page changes routing.
- *
- * Without /usr/bin/chromium the test is skipped on a developer's machine and fails in CI, where
- * .ci/run installs it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumPresent, OUTPUT } from './chromium';
 import { useCluster } from './cluster';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT = 'test-output';
 const ADMIN_TOKEN = 'page-test-token-81d3';
-const present = existsSync(CHROMIUM);
 
-if (!present && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: .ci/run must install Debian's chromium`);
-if (!present) console.warn(`status page test skipped: no ${CHROMIUM} (apt-get install chromium)`);
-
-describe.runIf(present)('the status page in Chromium', () => {
+describe.runIf(chromiumPresent())('the status page in Chromium', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
     ADMIN_TOKEN,
     HEALTH_INTERVAL_MS: 500,
@@ -27,16 +18,7 @@ describe.runIf(present)('the status page in Chromium', () => {
   });
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   afterAll(() => browser?.close());
 
