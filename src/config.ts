@@ -32,7 +32,11 @@ export interface Config {
   /** Time a node has to send response headers before it counts as failed. Default 45000 ms. */
   readonly connectTimeoutMs: number;
   readonly health: HealthConfig;
+  /** Which requests write a log line: `all` (default), `errors` (failures, retries, owner-down), `off`. */
+  readonly logRequests: LogRequests;
 }
+
+export type LogRequests = 'all' | 'errors' | 'off';
 
 /** Active and passive health checking, applied by the health board. */
 export interface HealthConfig {
@@ -69,6 +73,7 @@ export const DEFAULTS = {
   HEALTH_RISE: 2,
   HEALTH_FALL: 2,
   HEALTH_EXPECT: '2xx',
+  LOG_REQUESTS: 'all',
 } as const;
 
 /** A node id is a cookie-safe token, so it can be matched exactly and printed safely. */
@@ -97,6 +102,12 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
     ),
     connectTimeoutMs: read.integer('CONNECT_TIMEOUT_MS', DEFAULTS.CONNECT_TIMEOUT_MS, 100, 600_000),
     health: parseHealth(read),
+    logRequests: read.string(
+      'LOG_REQUESTS',
+      DEFAULTS.LOG_REQUESTS,
+      /^(all|errors|off)$/,
+      'all, errors or off',
+    ) as LogRequests,
   };
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
 }

@@ -1,6 +1,7 @@
 /**
  * Structured logs: one JSON object per line, the form Workers Logs indexes field by field.
  */
+import type { LogRequests } from './config';
 import type { RouteReason } from './routing';
 
 export interface RequestLog {
@@ -21,7 +22,15 @@ export interface RequestLog {
   readonly retriedFrom?: readonly string[];
 }
 
-export function logRequest(entry: RequestLog): void {
+/** A request that went where it should and was answered without a gateway error. */
+export function isRoutine(entry: RequestLog): boolean {
+  const routed = entry.reason === 'sticky' || entry.reason === 'url' || entry.reason === 'balanced';
+  return routed && entry.failure === undefined && entry.status < 500;
+}
+
+/** Writes the request's log line, unless LOG_REQUESTS leaves it out. */
+export function logRequest(entry: RequestLog, mode: LogRequests): void {
+  if (mode === 'off' || (mode === 'errors' && isRoutine(entry))) return;
   console.log(JSON.stringify({ msg: 'request', ...entry }));
 }
 

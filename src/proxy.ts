@@ -63,14 +63,17 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
       const { status } = result.response;
       if (GATEWAY_FAILURES.has(status))
         reportFailure(c.env, c.executionCtx, chosen.node.id, `answered ${status}`);
-      logRequest({
-        ...log,
-        node: chosen.node.id,
-        reason: chosen.reason,
-        status,
-        durationMs: Date.now() - started,
-        ...retriedFrom,
-      });
+      logRequest(
+        {
+          ...log,
+          node: chosen.node.id,
+          reason: chosen.reason,
+          status,
+          durationMs: Date.now() - started,
+          ...retriedFrom,
+        },
+        config.logRequests,
+      );
       return result.response;
     }
     reportFailure(c.env, c.executionCtx, chosen.node.id, result.detail);
@@ -80,7 +83,10 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   }
 
   if (!failed) {
-    logRequest({ ...log, node: null, reason: null, status: 503, durationMs: Date.now() - started });
+    logRequest(
+      { ...log, node: null, reason: null, status: 503, durationMs: Date.now() - started },
+      config.logRequests,
+    );
     throw new EdgeError(
       503,
       'no_node_available',
@@ -94,15 +100,18 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const { route: last, result } = failed;
   const timeout = result.failure === 'timeout';
   const status = timeout ? 504 : 502;
-  logRequest({
-    ...log,
-    node: last.node.id,
-    reason: last.reason,
-    status,
-    durationMs: Date.now() - started,
-    failure: result.detail,
-    ...(tried.size > 1 ? { retriedFrom: [...tried].slice(0, -1) } : {}),
-  });
+  logRequest(
+    {
+      ...log,
+      node: last.node.id,
+      reason: last.reason,
+      status,
+      durationMs: Date.now() - started,
+      failure: result.detail,
+      ...(tried.size > 1 ? { retriedFrom: [...tried].slice(0, -1) } : {}),
+    },
+    config.logRequests,
+  );
   throw new EdgeError(
     status,
     timeout ? 'node_timeout' : 'node_unreachable',

@@ -21,6 +21,7 @@ export interface StatusReport {
     readonly pathPrefix: string;
     readonly connectTimeoutMs: number;
     readonly health: Config['health'];
+    readonly logRequests: Config['logRequests'];
   };
   /** Calls the health board has served since it started. */
   readonly healthBoardCalls: number;
@@ -33,11 +34,11 @@ export function stateOf(node: NodeStatus): NodeState {
 }
 
 export function statusReport(snapshot: HealthSnapshot, config: Config): StatusReport {
-  const { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health } = config;
+  const { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests } = config;
   return {
     takenAt: snapshot.takenAt,
     nodes: snapshot.nodes.map((node) => ({ ...node, state: stateOf(node) })),
-    config: { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health },
+    config: { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests },
     healthBoardCalls: snapshot.calls,
   };
 }

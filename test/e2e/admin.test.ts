@@ -92,6 +92,7 @@ describe('with ADMIN_TOKEN', () => {
           fall: 2,
           expect: [[200, 299]],
         },
+        logRequests: 'all',
       },
       nodes: cluster.nodes.map((node) => ({
         id: node.id,

@@ -103,6 +103,25 @@ describe('parseConfig', () => {
       { NODES, PATH_PREFIX: 'cobrowse/' },
       ['PATH_PREFIX: must be a path like /cobrowse (no trailing slash) (got "cobrowse/")'],
     ],
+    [
+      { NODES, HEALTH_PATH: 'health' },
+      ['HEALTH_PATH: must be an absolute path like /cobrowse/health (got "health")'],
+    ],
+    [{ NODES, HEALTH_FALL: 0 }, ['HEALTH_FALL: must be an integer from 1 to 100 (got 0)']],
+    [{ NODES, HEALTH_RISE: '2.5' }, ['HEALTH_RISE: must be an integer from 1 to 100 (got "2.5")']],
+    [
+      { NODES, HEALTH_INTERVAL_MS: 500, HEALTH_TIMEOUT_MS: 800 },
+      ['HEALTH_TIMEOUT_MS: must not exceed HEALTH_INTERVAL_MS (800 > 500)'],
+    ],
+    [
+      { NODES, HEALTH_EXPECT: '2xx,600' },
+      ['HEALTH_EXPECT: must be statuses like 2xx, 200, 200-299 or 200,204 (got "2xx,600")'],
+    ],
+    [
+      { NODES, HEALTH_EXPECT: '299-200' },
+      ['HEALTH_EXPECT: must be statuses like 2xx, 200, 200-299 or 200,204 (got "299-200")'],
+    ],
+    [{ NODES, LOG_REQUESTS: 'some' }, ['LOG_REQUESTS: must be all, errors or off (got "some")']],
   ])('reports %j as %j', (env, expected) => {
     expect(problemsOf(parseConfig(env))).toEqual(expected);
   });

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench`: the router against a minimal pass-through Worker in the same runtime, against
+ * nginx running the vendor guide's sample, and each against the origin direct, in one run on this
+ * machine. Prints a table of figures and ratios; the figures belong in BENCHMARKS.md.
+ *
+ *   npm run bench                      5 s per HTTP run
+ *   BENCH_SECONDS=10 npm run bench
+ *
+ * Needs nginx and wrk (Debian packages): installs them with apt-get when missing.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { httpLoad, memoryMiB, webSocketRoundTrips } from './bench/load.mjs';
+import { startNginx, startPassThrough, startRouter } from './bench/targets.mjs';
+import { startDemoCluster } from './demo-cluster.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = [2, 32];
+const WS_MESSAGES = 2000;
+const NGINX_PORT = 18_080;
+const PATH = '/cobrowse/health';
+const PINNED = { Cookie: 'gcbSessionServer=.CB_Server_1' };
+
+function ensureTools() {
+  const missing = ['nginx', 'wrk'].filter((tool) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`]);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(', ')} from Debian...`);
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const apt = (...args) => {
+    const [command, ...rest] = [...sudo, 'apt-get', ...args];
+    execFileSync(command, rest, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  };
+  apt('update', '-qq');
+  apt('install', '-y', '-qq', '--no-install-recommends', ...missing);
+}
+
+ensureTools();
+console.log('building the Worker (wrangler deploy --dry-run)...');
+execFileSync(
+  process.execPath,
+  ['node_modules/wrangler/bin/wrangler.js', 'deploy', '--dry-run', '--outdir', 'dist'],
+  {
+    stdio: 'ignore',
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
+  },
+);
+
+const nodes = await startDemoCluster([{ id: 'CB_Server_1' }, { id: 'CB_Server_2' }, { id: 'CB_Server_3' }]);
+const origin = nodes[0];
+const targets = [
+  { name: 'router', ...(await startRouter(nodes)) },
+  { name: 'router, LOG_REQUESTS=errors', ...(await startRouter(nodes, { LOG_REQUESTS: 'errors' })) },
+  { name: 'pass-through Worker', ...(await startPassThrough(origin.url)) },
+  { name: 'nginx (guide sample)', ...(await startNginx(nodes, NGINX_PORT)) },
+  { name: 'origin direct', url: origin.url, pid: origin.process.pid, stop: async () => {} },
+];
+
+const results = new Map();
+try {
+  for (const target of targets) {
+    // Warm up: JIT, connection pools, the router's health copy.
+    await httpLoad(target.url + PATH, { connections: 2, seconds: 1, headers: PINNED });
+    const http = {};
+    for (const connections of CONNECTIONS) {
+      http[connections] = await httpLoad(target.url + PATH, {
+        connections,
+        seconds: SECONDS,
+        headers: PINNED,
+        pid: target.pid,
+      });
+    }
+    const ws = await webSocketRoundTrips(`${target.url.replace('http', 'ws')}/cobrowse/ws`, {
+      messages: WS_MESSAGES,
+      headers: PINNED,
+    });
+    results.set(target.name, { http, ws, memory: memoryMiB(target.pid) });
+    console.log(`measured ${target.name}`);
+  }
+} finally {
+  await Promise.all(targets.map((target) => target.stop()));
+  await Promise.all(nodes.map((node) => node.stop()));
+}
+
+const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}` : '-');
+const router = results.get('router');
+const quiet = results.get('router, LOG_REQUESTS=errors');
+const pass = results.get('pass-through Worker');
+const nginx = results.get('nginx (guide sample)');
+const direct = results.get('origin direct');
+
+const lines = [];
+lines.push(
+  `machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+lines.push(
+  `HTTP: wrk -t1, ${SECONDS} s per run, GET ${PATH} pinned by cookie; WebSocket: ${WS_MESSAGES} sequential echoes`,
+);
+lines.push('');
+lines.push(
+  '| target | req/s @2 | p50 @2 ms | p99 @2 ms | req/s @32 | p50 @32 ms | p99 @32 ms | CPU µs/req @32 | WS p50 ms | WS p99 ms | WS msg/s | RSS MiB (peak) |',
+);
+lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const [name, r] of results) {
+  lines.push(
+    `| ${name} | ${fmt(r.http[2].rps)} | ${fmt(r.http[2].p50, 2)} | ${fmt(r.http[2].p99, 2)} | ${fmt(r.http[32].rps)} | ` +
+      `${fmt(r.http[32].p50, 2)} | ${fmt(r.http[32].p99, 2)} | ${fmt(r.http[32].cpuPerRequestUs)} | ${fmt(r.ws.p50, 3)} | ` +
+      `${fmt(r.ws.p99, 3)} | ${fmt(r.ws.perSecond)} | ${fmt(r.memory.rss)} (${fmt(r.memory.peak)}) |`,
+  );
+}
+lines.push('');
+lines.push('| ratio | req/s @2 | p99 @2 | req/s @32 | p99 @32 | CPU/req @32 | WS p99 | WS msg/s |');
+lines.push('|---|---|---|---|---|---|---|---|');
+const row = (label, a, b) =>
+  `| ${label} | ${ratio(a.http[2].rps, b.http[2].rps)} | ${ratio(a.http[2].p99, b.http[2].p99)} | ${ratio(a.http[32].rps, b.http[32].rps)} | ` +
+  `${ratio(a.http[32].p99, b.http[32].p99)} | ${ratio(a.http[32].cpuPerRequestUs, b.http[32].cpuPerRequestUs)} | ${ratio(a.ws.p99, b.ws.p99)} | ${ratio(a.ws.perSecond, b.ws.perSecond)} |`;
+lines.push(row('router / pass-through Worker', router, pass));
+lines.push(row('router (LOG_REQUESTS=errors) / pass-through', quiet, pass));
+lines.push(row('router / nginx', router, nginx));
+lines.push(row('router / direct', router, direct));
+lines.push(row('pass-through / direct', pass, direct));
+lines.push(row('nginx / direct', nginx, direct));
+lines.push('');
+for (const [label, candidate] of [
+  ['router', router],
+  ['router, LOG_REQUESTS=errors', quiet],
+]) {
+  const throughput = candidate.http[32].rps / pass.http[32].rps;
+  const tail = candidate.http[32].p99 / pass.http[32].p99;
+  lines.push(
+    `targets (${label}): throughput >= 0.9 x pass-through: ${throughput.toFixed(2)} ${throughput >= 0.9 ? 'met' : 'MISSED'}; ` +
+      `p99 <= 1.2 x pass-through: ${tail.toFixed(2)} ${tail <= 1.2 ? 'met' : 'MISSED'}`,
+  );
+}
+console.log(`\n${lines.join('\n')}`);

@@ -1,0 +1,84 @@
+/**
+ * Measurements for the benchmark: HTTP load with wrk, WebSocket round trips with a `ws` client, and
+ * the CPU time and memory of a process read from /proc.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import WebSocket from 'ws';
+
+const run = promisify(execFile);
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of a process, in microseconds. */
+export function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+}
+
+/** Resident memory of a process in MiB: now and at its peak. */
+export function memoryMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+function toMs(value, unit) {
+  return Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
+}
+
+/** One wrk run: requests/s, p50 and p99 latency (ms), and the proxy's CPU time per request (µs). */
+export async function httpLoad(url, { connections, seconds, headers = {}, pid }) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+  const cpuBefore = pid ? cpuMicros(pid) : 0;
+  const { stdout } = await run('wrk', [...args, url]);
+  const cpu = pid ? cpuMicros(pid) - cpuBefore : 0;
+  const latency = (percent) => {
+    const match = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);
+    return match ? toMs(match[1], match[2]) : Number.NaN;
+  };
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? '0';
+  if (Number(errors) > 0 || /Socket errors/.test(stdout))
+    throw new Error(`wrk saw errors against ${url}:\n${stdout}`);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+    p50: latency(50),
+    p99: latency(99),
+    cpuPerRequestUs: pid && requests ? cpu / requests : Number.NaN,
+  };
+}
+
+/** Sequential echo round trips over one WebSocket: p50/p99 (ms) and messages per second. */
+export async function webSocketRoundTrips(url, { messages, headers = {} }) {
+  const socket = new WebSocket(url, { headers });
+  const queue = [];
+  let wake;
+  socket.on('message', (data) => {
+    queue.push(data);
+    wake?.();
+  });
+  const next = async () => {
+    while (queue.length === 0) await new Promise((resolve) => (wake = resolve));
+    return queue.shift();
+  };
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  await next();
+  const times = [];
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < messages; i++) {
+    const sent = process.hrtime.bigint();
+    socket.send(`message ${i}`);
+    await next();
+    times.push(Number(process.hrtime.bigint() - sent) / 1e6);
+  }
+  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  socket.close();
+  times.sort((a, b) => a - b);
+  const at = (fraction) => times[Math.min(times.length - 1, Math.floor(fraction * times.length))];
+  return { p50: at(0.5), p99: at(0.99), perSecond: messages / elapsedS };
+}
