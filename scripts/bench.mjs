@@ -3,8 +3,8 @@
  * nginx running the vendor guide's sample, and each against the origin direct, in one run on this
  * machine. Prints a table of figures and ratios; the figures belong in BENCHMARKS.md.
  *
- *   npm run bench                      5 s per HTTP run
- *   BENCH_SECONDS=10 npm run bench
+ *   npm run bench                                3 rounds, 3 s per HTTP run; medians
+ *   BENCH_SECONDS=10 BENCH_ROUNDS=5 npm run bench
  *
  * Needs nginx and wrk (Debian packages): installs them with apt-get when missing.
  */
@@ -14,7 +14,8 @@ import { httpLoad, memoryMiB, webSocketRoundTrips } from './bench/load.mjs';
 import { startNginx, startPassThrough, startRouter } from './bench/targets.mjs';
 import { startDemoCluster } from './demo-cluster.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = [2, 32];
 const WS_MESSAGES = 2000;
 const NGINX_PORT = 18_080;
@@ -65,31 +66,51 @@ const targets = [
   { name: 'origin direct', url: origin.url, pid: origin.process.pid, stop: async () => {} },
 ];
 
-const results = new Map();
+/** The median of each figure over the rounds: this machine's noise is larger than some effects. */
+function medianOf(samples) {
+  const median = (values) => {
+    const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+    return sorted.length ? sorted[Math.floor(sorted.length / 2)] : Number.NaN;
+  };
+  const walk = (pick) => {
+    const first = pick(samples[0]);
+    if (typeof first === 'number') return median(samples.map(pick));
+    return Object.fromEntries(Object.keys(first).map((key) => [key, walk((sample) => pick(sample)[key])]));
+  };
+  return walk((sample) => sample);
+}
+
+const samples = new Map(targets.map((target) => [target.name, []]));
 try {
   for (const target of targets) {
     // Warm up: JIT, connection pools, the router's health copy.
     await httpLoad(target.url + PATH, { connections: 2, seconds: 1, headers: PINNED });
-    const http = {};
-    for (const connections of CONNECTIONS) {
-      http[connections] = await httpLoad(target.url + PATH, {
-        connections,
-        seconds: SECONDS,
+  }
+  // Rounds interleave the targets, so a slow spell of the machine hits them all alike.
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const target of targets) {
+      const http = {};
+      for (const connections of CONNECTIONS) {
+        http[connections] = await httpLoad(target.url + PATH, {
+          connections,
+          seconds: SECONDS,
+          headers: PINNED,
+          pid: target.pid,
+        });
+      }
+      const ws = await webSocketRoundTrips(`${target.url.replace('http', 'ws')}/cobrowse/ws`, {
+        messages: WS_MESSAGES,
         headers: PINNED,
-        pid: target.pid,
       });
+      samples.get(target.name).push({ http, ws, memory: memoryMiB(target.pid) });
     }
-    const ws = await webSocketRoundTrips(`${target.url.replace('http', 'ws')}/cobrowse/ws`, {
-      messages: WS_MESSAGES,
-      headers: PINNED,
-    });
-    results.set(target.name, { http, ws, memory: memoryMiB(target.pid) });
-    console.log(`measured ${target.name}`);
+    console.log(`round ${round} of ${ROUNDS} measured`);
   }
 } finally {
   await Promise.all(targets.map((target) => target.stop()));
   await Promise.all(nodes.map((node) => node.stop()));
 }
+const results = new Map([...samples].map(([name, runs]) => [name, medianOf(runs)]));
 
 const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}` : '-');

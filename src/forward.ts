@@ -20,18 +20,19 @@ export interface ForwardOptions {
 }
 
 /**
- * Forwards `request` to `node`. Bodies are passed as streams, never read: a 10 MB DOM snapshot or an
- * endless stream flows through chunk by chunk. Redirects are returned to the client, not followed.
+ * Forwards `request` (whose parsed URL is `incomingUrl`) to `node`. Bodies are passed as streams, never
+ * read: a 10 MB DOM snapshot or an endless stream flows through chunk by chunk. Redirects are returned
+ * to the client, not followed.
  *
  * The header limit covers the wait for response headers only: its timer is cleared once they arrive,
  * so a long body or an open WebSocket afterwards is never cut by it.
  */
 export async function forward(
   request: Request,
+  incomingUrl: URL,
   node: NodeConfig,
   options: ForwardOptions,
 ): Promise<Forwarded> {
-  const incomingUrl = new URL(request.url);
   const headers = upstreamRequestHeaders(request.headers, {
     clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
     url: incomingUrl,

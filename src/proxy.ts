@@ -54,7 +54,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   let failed: { route: Route; result: Extract<Forwarded, { ok: false }> } | undefined;
 
   while (chosen) {
-    const result = await forward(request, chosen.node, {
+    const result = await forward(request, url, chosen.node, {
       headerTimeoutMs: config.connectTimeoutMs,
       requestId,
     });

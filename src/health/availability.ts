@@ -13,9 +13,23 @@ export type Availability = 'serving' | 'draining' | 'unavailable';
 
 export type AvailabilityOf = (node: NodeConfig) => Availability;
 
+const everyoneServes: AvailabilityOf = () => 'serving';
+/** One predicate per snapshot: a snapshot serves many requests, and is never changed. */
+const predicates = new WeakMap<HealthSnapshot, AvailabilityOf>();
+
 /** Without a snapshot (the board was never reached) every node counts as serving. */
 export function availabilityFrom(snapshot: HealthSnapshot | undefined): AvailabilityOf {
-  const byId = new Map(snapshot?.nodes.map((status) => [status.id, status]));
+  if (!snapshot) return everyoneServes;
+  let predicate = predicates.get(snapshot);
+  if (!predicate) {
+    predicate = predicateOf(snapshot);
+    predicates.set(snapshot, predicate);
+  }
+  return predicate;
+}
+
+function predicateOf(snapshot: HealthSnapshot): AvailabilityOf {
+  const byId = new Map(snapshot.nodes.map((status) => [status.id, status]));
   return (node) => {
     const status = byId.get(node.id);
     if (!status) return 'serving';

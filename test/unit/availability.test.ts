@@ -30,3 +30,9 @@ it('counts every node as serving without a snapshot, and a node missing from it 
   expect(availabilityFrom(undefined)(node('a'))).toBe('serving');
   expect(availabilityFrom({ takenAt: 0, calls: 0, nodes: [] })(node('new'))).toBe('serving');
 });
+
+it('builds one predicate per snapshot, not one per request', () => {
+  const snapshot: HealthSnapshot = { takenAt: 0, calls: 0, nodes: [status('a', true, 'active')] };
+  expect(availabilityFrom(snapshot)).toBe(availabilityFrom(snapshot));
+  expect(availabilityFrom({ ...snapshot })).not.toBe(availabilityFrom(snapshot));
+});
