@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { httpLoad, memoryMiB, webSocketRoundTrips } from './bench/load.mjs';
+import { httpLoad, memoryMiB, PROXY_CORE, pinToCore, webSocketRoundTrips } from './bench/load.mjs';
 import { startNginx, startPassThrough, startRouter } from './bench/targets.mjs';
 import { startDemoCluster } from './demo-cluster.mjs';
 
@@ -79,6 +79,9 @@ function medianOf(samples) {
   };
   return walk((sample) => sample);
 }
+
+for (const target of targets) pinToCore(target.pid, target.name === 'origin direct' ? 0 : PROXY_CORE);
+for (const node of nodes.slice(1)) pinToCore(node.process.pid, 0);
 
 const samples = new Map(targets.map((target) => [target.name, []]));
 try {

@@ -2,13 +2,25 @@
  * Measurements for the benchmark: HTTP load with wrk, WebSocket round trips with a `ws` client, and
  * the CPU time and memory of a process read from /proc.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 
 const run = promisify(execFile);
 const TICKS_PER_SECOND = 100;
+
+/**
+ * Core for the proxy under test; the load generator and the origin share the other one, so the
+ * proxies are compared on a core of their own instead of fighting wrk for it.
+ */
+export const PROXY_CORE = 1;
+const LOAD_CORE = 0;
+
+/** Moves a process and all its threads to one core. */
+export function pinToCore(pid, core) {
+  execFileSync('taskset', ['-apc', String(core), String(pid)], { stdio: 'ignore' });
+}
 
 /** User + system CPU time of a process, in microseconds. */
 export function cpuMicros(pid) {
@@ -32,7 +44,7 @@ export async function httpLoad(url, { connections, seconds, headers = {}, pid })
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   const cpuBefore = pid ? cpuMicros(pid) : 0;
-  const { stdout } = await run('wrk', [...args, url]);
+  const { stdout } = await run('taskset', ['-c', String(LOAD_CORE), 'wrk', ...args, url]);
   const cpu = pid ? cpuMicros(pid) - cpuBefore : 0;
   const latency = (percent) => {
     const match = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);

@@ -24,7 +24,8 @@ function workerdChildren() {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
-async function startMiniflare(worker) {
+/** Starts one Worker in its own Miniflare; `shared` adds Miniflare-wide options (an inspector port). */
+export async function startMiniflare(worker, shared = {}) {
   const before = new Set(workerdChildren());
   // Miniflare 5 nests its options differently; this converts the classic (v4) shape, which is documented.
   const options = convertV4MiniflareOptions({
@@ -32,6 +33,7 @@ async function startMiniflare(worker) {
     port: 0,
     // The Worker's log lines are part of its cost; they are dropped here, not in the Worker.
     handleStructuredLogs: () => {},
+    ...shared,
     compatibilityDate: COMPATIBILITY_DATE,
     modules: true,
     ...worker,
@@ -42,13 +44,17 @@ async function startMiniflare(worker) {
   return { url, pid, stop: () => mf.dispose() };
 }
 
-/** The router, with `vars` added to its config. */
-export function startRouter(nodes, vars = {}) {
-  return startMiniflare({
+/** The built router (dist/index.js) as a Miniflare worker, with `vars` added to its config. */
+export function routerWorker(nodes, vars = {}) {
+  return {
     scriptPath: 'dist/index.js',
     bindings: { NODES: nodes.map(({ id, url }) => ({ id, url })), ...vars },
     durableObjects: { HEALTH: { className: 'HealthBoard', useSQLite: true } },
-  });
+  };
+}
+
+export function startRouter(nodes, vars = {}) {
+  return startMiniflare(routerWorker(nodes, vars));
 }
 
 export function startPassThrough(origin) {
