@@ -33,12 +33,19 @@ export function isWebSocketHandshake(headers: Headers): boolean {
   return headers.get('upgrade')?.trim().toLowerCase() === 'websocket';
 }
 
-/** Removes hop-by-hop fields in place, including every field named by `Connection`. */
+/** RFC 9110 5.1: a field name is a token; anything else in `Connection` names no field. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/**
+ * Removes hop-by-hop fields in place, including every field named by `Connection`. Tokens that are not
+ * field names are ignored: `Headers.delete` would throw on them, and a node's malformed `Connection`
+ * must not break its response.
+ */
 export function dropHopByHop(headers: Headers): void {
   const named = (headers.get('connection') ?? '')
     .split(',')
     .map((token) => token.trim().toLowerCase())
-    .filter(Boolean);
+    .filter((token) => FIELD_NAME.test(token));
   for (const name of [...HOP_BY_HOP, ...named]) headers.delete(name);
 }
 

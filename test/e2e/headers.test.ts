@@ -84,6 +84,18 @@ it("drops the node's hop-by-hop response headers, and those named in its Connect
   expect(res.headers.get('x-kept')).toBe('1');
 });
 
+it("survives a node's malformed Connection header, still dropping the fields it names", async () => {
+  const query = new URLSearchParams({
+    connection: '(, x-node-hop, :',
+    'x-node-hop': 'secret',
+    'x-kept': '1',
+  });
+  const res = await fetch(`${cluster.router.url}/cobrowse/headers?${query}`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('x-node-hop')).toBeNull();
+  expect(res.headers.get('x-kept')).toBe('1');
+});
+
 it('passes every Set-Cookie of the node unchanged', async () => {
   const res = await fetch(`${cluster.router.url}/cobrowse/cookies`);
   expect(res.headers.getSetCookie()).toEqual([

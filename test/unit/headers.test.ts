@@ -14,6 +14,7 @@ describe('dropHopByHop', () => {
     [{ te: 'trailers', trailer: 'x', 'transfer-encoding': 'chunked', a: '1' }, { a: '1' }],
     [{ 'proxy-authorization': 'Basic x', 'proxy-connection': 'keep-alive', a: '1' }, { a: '1' }],
     [{ upgrade: 'h2c', connection: 'Upgrade', a: '1' }, { a: '1' }],
+    [{ connection: '(, x-b, ""', 'x-b': '2', a: '1' }, { a: '1' }],
   ])('%j becomes %j', (input, expected) => {
     const headers = new Headers(input);
     dropHopByHop(headers);

@@ -1,0 +1,203 @@
+/**
+ * Properties that must hold for any input a client or an operator can produce: the chosen node is in
+ * the roster or there is none, hop-by-hop and client-asserted forwarding headers never pass, and
+ * nothing throws.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Config, parseConfig } from '../../src/config';
+import { upstreamRequestHeaders } from '../../src/headers';
+import type { Availability } from '../../src/health/availability';
+import { chooseByWeight, cookieValues, readPin, route } from '../../src/routing';
+
+const ROSTER_IDS = ['CB_Server_1', 'CB_Server_2', 'node.with.dots', 'x'];
+
+function configOf(env: Record<string, unknown>): Config {
+  const result = parseConfig(env);
+  if (!result.ok) throw new Error(result.problems.join('; '));
+  return result.config;
+}
+
+const config = configOf({
+  NODES: ROSTER_IDS.map((id, index) => ({ id, url: `http://cb${index}.example.com:8700`, weight: index })),
+});
+const rosterNodes = new Set(config.nodes);
+
+/** Text a client may send: roster ids and near misses, dots, separators, quotes, control characters. */
+const hostileText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.constantFrom(
+    ...ROSTER_IDS.map((id) => `.${id}`),
+    ...ROSTER_IDS,
+    '',
+    '.',
+    '..',
+    '"',
+    ';',
+    ',',
+    '=',
+    '%00',
+  ),
+  fc
+    .array(
+      fc.constantFrom(...ROSTER_IDS, '.', ';', ',', '=', ' ', '"', 'gcbSessionServer', 'http://', ':8080'),
+      { maxLength: 12 },
+    )
+    .map((parts) => parts.join('')),
+);
+const availability = fc.constantFrom<Availability>('serving', 'draining', 'unavailable');
+
+describe('for any cookie header and query', () => {
+  it('the pin is a roster node or none, and reading it never throws', () => {
+    fc.assert(
+      fc.property(hostileText, hostileText, hostileText, (cookie, paramValue, extraQuery) => {
+        const url = new URL('https://edge.example.com/cobrowse/x');
+        url.searchParams.append('co-browse-node-id', paramValue);
+        url.search += `&${encodeURI(extraQuery).replace(/#/g, '%23')}`;
+        const pin = readPin(url, `gcbSessionServer=${cookie}; ${cookie}`, config);
+        if (pin) expect(rosterNodes.has(pin.node)).toBe(true);
+        expect(() => cookieValues(cookie, 'gcbSessionServer')).not.toThrow();
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('for any pin, health and randomness', () => {
+  it('the route is a roster node that can serve it, or none', () => {
+    fc.assert(
+      fc.property(
+        hostileText,
+        fc.array(availability, { minLength: ROSTER_IDS.length, maxLength: ROSTER_IDS.length }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (cookie, states, random) => {
+          const stateOf = (node: { id: string }) => states[ROSTER_IDS.indexOf(node.id)] ?? 'unavailable';
+          const pin = readPin(new URL('https://e/cobrowse'), `gcbSessionServer=${cookie}`, config);
+          const chosen = route(pin, config, stateOf, random);
+          if (!chosen) return;
+          expect(rosterNodes.has(chosen.node)).toBe(true);
+          expect(stateOf(chosen.node)).not.toBe('unavailable');
+          if (chosen.reason === 'balanced' || chosen.reason === 'owner-down') {
+            expect(stateOf(chosen.node)).toBe('serving');
+            expect(chosen.node.weight).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('choice by weight picks an eligible node with weight, whenever one exists', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (eligible, random) => {
+          const pick = chooseByWeight(
+            config.nodes,
+            (node) => eligible[config.nodes.indexOf(node)] === true,
+            random,
+          );
+          const any = config.nodes.some((node, index) => eligible[index] && node.weight > 0);
+          expect(pick !== undefined).toBe(any);
+          if (pick) expect(eligible[config.nodes.indexOf(pick)] && pick.weight > 0).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+const headerName = fc.oneof(
+  fc.constantFrom(
+    ...HOP_BY_HOP,
+    'forwarded',
+    'x-forwarded-for',
+    'x-forwarded-host',
+    'x-forwarded-proto',
+    'x-real-ip',
+    'x-request-id',
+    'cookie',
+    'x-custom',
+  ),
+  fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
+);
+const headerValue = fc.string({ maxLength: 40 }).map((value) => value.replace(/[\r\n\0]/g, '').trim());
+
+describe('for any request headers', () => {
+  it('hop-by-hop and client-asserted forwarding fields never reach the node', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(headerName, headerValue), { maxLength: 12 }),
+        fc.boolean(),
+        (pairs, webSocket) => {
+          const incoming = new Headers();
+          for (const [name, value] of pairs) incoming.append(name, value);
+          if (webSocket) incoming.set('upgrade', 'websocket');
+          const out = upstreamRequestHeaders(incoming, {
+            clientIp: '203.0.113.9',
+            url: new URL('https://cobrowse.example.com/cobrowse/x'),
+            requestId: 'req-1',
+          });
+          for (const name of HOP_BY_HOP) {
+            if (webSocket && name === 'upgrade') expect(out.get(name)).toBe('websocket');
+            else if (webSocket && name === 'connection') expect(out.get(name)).toBe('Upgrade');
+            else expect(out.has(name)).toBe(false);
+          }
+          for (const token of (incoming.get('connection') ?? '').split(',')) {
+            const named = token.trim().toLowerCase();
+            if (FIELD_NAME.test(named) && !(webSocket && (named === 'upgrade' || named === 'connection')))
+              expect(out.has(named)).toBe(false);
+          }
+          expect(out.get('x-forwarded-for')).toBe('203.0.113.9');
+          expect(out.get('x-forwarded-host')).toBe('cobrowse.example.com');
+          expect(out.get('x-request-id')).toBe('req-1');
+          expect(out.has('forwarded') || out.has('x-real-ip')).toBe(false);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('for any environment', () => {
+  it('parsing the config never throws: it is valid, or names its problems', () => {
+    const value = fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.json());
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            NODES: fc.oneof(
+              value,
+              fc.array(fc.record({ id: value, url: value, weight: value }, { requiredKeys: [] })),
+            ),
+            CONNECT_TIMEOUT_MS: value,
+            HEALTH_EXPECT: value,
+            HEALTH_INTERVAL_MS: value,
+            STICKY_COOKIE: value,
+            PATH_PREFIX: value,
+            LOG_REQUESTS: value,
+          },
+          { requiredKeys: [] },
+        ),
+        (env) => {
+          const result = parseConfig(env);
+          if (!result.ok) expect(result.problems.length).toBeGreaterThan(0);
+          else expect(result.config.nodes.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
