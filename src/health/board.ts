@@ -12,6 +12,7 @@ import {
   initialHealth,
   type NodeHealth,
   type NodeMode,
+  needsConfirmation,
   recordCheck,
   recordPassiveFailure,
   setMode,
@@ -48,11 +49,15 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     return this.read();
   }
 
-  /** Records a proxied request that failed at `nodeId`; returns the health after it. */
+  /**
+   * Records a proxied request that failed at `nodeId`; returns the health after it. When failures reach
+   * HEALTH_FALL, the next round of checks runs now: it, not the requests, takes the node down.
+   */
   async reportFailure(nodeId: string, error: string): Promise<HealthSnapshot> {
     this.calls++;
-    this.update(nodeId, (health, limits, now) => recordPassiveFailure(health, error, now, limits));
-    await this.armAlarm();
+    const after = this.update(nodeId, (health) => recordPassiveFailure(health, error));
+    if (after && needsConfirmation(after, this.config().health)) await this.checkSoon();
+    else await this.armAlarm();
     return this.read();
   }
 
@@ -90,6 +95,12 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
+  /** Brings the next round of checks forward to now. */
+  private async checkSoon(): Promise<void> {
+    const next = await this.ctx.storage.getAlarm();
+    if (next === null || next > Date.now()) await this.ctx.storage.setAlarm(Date.now());
+  }
+
   private config(): Config {
     if (!this.parsed) {
       const result = parseConfig(this.env);
@@ -106,12 +117,13 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     return stored && stored.origin === node?.origin ? stored.health : initialHealth();
   }
 
+  /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */
   private update(
     nodeId: string,
     change: (health: NodeHealth, limits: Config['health'], now: number) => NodeHealth,
-  ): void {
+  ): NodeHealth | undefined {
     const node = this.config().nodesById.get(nodeId);
-    if (!node) return;
+    if (!node) return undefined;
     const before = this.healthOf(nodeId);
     const after = change(before, this.config().health, Date.now());
     this.ctx.storage.kv.put<StoredNode>(`node:${nodeId}`, { origin: node.origin, health: after });
@@ -120,6 +132,7 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     if (newest && newest !== before.transitions[0]) {
       console.log(JSON.stringify({ msg: 'health', node: nodeId, ...newest }));
     }
+    return after;
   }
 
   private read(): HealthSnapshot {

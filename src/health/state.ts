@@ -73,14 +73,20 @@ export function recordCheck(
   return recordFailure({ ...checked, lastError: outcome.error }, outcome.error, now, limits);
 }
 
-/** Applies one failed proxied request (refused, reset, header timeout, 502/503/504 from the node). */
-export function recordPassiveFailure(
-  health: NodeHealth,
-  error: string,
-  now: number,
-  limits: Thresholds,
-): NodeHealth {
-  return recordFailure({ ...health, lastError: error }, `request failed: ${error}`, now, limits);
+/**
+ * Applies one failed proxied request (refused, reset, header timeout, 502/503/504 from the node). It
+ * counts with failed checks but never takes the node down by itself: a client can make a healthy node
+ * drop its connection (a malformed or oversized request), and a node taken down ends every session on
+ * it. Once failures reach HEALTH_FALL, {@link needsConfirmation} asks for an active check now, which a
+ * dead node fails within milliseconds.
+ */
+export function recordPassiveFailure(health: NodeHealth, error: string): NodeHealth {
+  return { ...health, passes: 0, failures: health.failures + 1, lastError: `request failed: ${error}` };
+}
+
+/** An up node whose failures reached HEALTH_FALL without a verdict: check it now. */
+export function needsConfirmation(health: NodeHealth, limits: Thresholds): boolean {
+  return health.up && health.failures >= limits.fall;
 }
 
 function recordFailure(health: NodeHealth, cause: string, now: number, limits: Thresholds): NodeHealth {

@@ -4,6 +4,7 @@ import {
   initialHealth,
   MAX_TRANSITIONS,
   type NodeHealth,
+  needsConfirmation,
   recordCheck,
   recordPassiveFailure,
   setMode,
@@ -66,16 +67,29 @@ describe('recordCheck', () => {
 
 describe('recordPassiveFailure', () => {
   it('counts with failed checks toward HEALTH_FALL, and a passed check resets the count', () => {
-    const twice = recordPassiveFailure(run('-'), 'Network connection lost.', 5000, limits);
-    expect(twice).toMatchObject({ up: true, failures: 2 });
-    const down = recordPassiveFailure(twice, 'answered 502', 6000, limits);
-    expect(down).toMatchObject({ up: false, lastError: 'answered 502' });
-    expect(down.transitions[0]).toEqual({
-      at: 6000,
-      to: 'down',
-      cause: '3 consecutive failures, last: request failed: answered 502',
+    const twice = recordPassiveFailure(run('-'), 'Network connection lost.');
+    expect(twice).toMatchObject({
+      up: true,
+      failures: 2,
+      lastError: 'request failed: Network connection lost.',
     });
-    expect(recordPassiveFailure(run('--+'), 'x', 5000, limits)).toMatchObject({ up: true, failures: 1 });
+    expect(recordPassiveFailure(run('--+'), 'x')).toMatchObject({ up: true, failures: 1 });
+  });
+
+  it('never takes a node down by itself: at HEALTH_FALL it asks for a check, which decides', () => {
+    let health = initialHealth();
+    for (let i = 0; i < 5; i++) health = recordPassiveFailure(health, 'answered 502');
+    expect(health).toMatchObject({ up: true, failures: 5, transitions: [] });
+    expect(needsConfirmation(recordPassiveFailure(run('-'), 'x'), limits)).toBe(false);
+    expect(needsConfirmation(recordPassiveFailure(run('--'), 'x'), limits)).toBe(true);
+    // The check fails too: down now, not at the next scheduled round.
+    expect(recordCheck(health, fail, 9000, limits)).toMatchObject({
+      up: false,
+      transitions: [{ at: 9000, to: 'down' }],
+    });
+    // The check passes: the node only rejected some requests; it stays up and its count restarts.
+    expect(recordCheck(health, pass, 9000, limits)).toMatchObject({ up: true, failures: 0, transitions: [] });
+    expect(needsConfirmation(recordPassiveFailure(run('---'), 'x'), limits)).toBe(false);
   });
 });
 
