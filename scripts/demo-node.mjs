@@ -23,7 +23,8 @@
  *   GET  /headers?name=value      answers with these response headers
  *   GET  /status/:code            answers with that status
  *   ANY  /hang                    never answers
- *   POST /control/health?status   from now on the health check answers `status` (the node still serves)
+ *   POST /control?status          from now on the health check answers `status` (the node still serves)
+ *   GET  /control                 every request path this node has received, for tests
  *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close
  */
 import { createHash } from 'node:crypto';
@@ -45,6 +46,8 @@ const cookieName = values.cookie ?? 'gcbSessionServer';
 const sessions = new Set();
 /** Status of the health check; a test sets it to 503 to fake a node that reports itself unhealthy. */
 let healthStatus = 200;
+/** The last 10,000 paths this node was asked for: a test checks none is outside the proxied prefix. */
+const seenPaths = [];
 
 const json = (res, status, body, headers = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', 'x-demo-node': id, ...headers });
@@ -56,6 +59,7 @@ const notOwner = (res, session) =>
 const routes = {
   'GET /health': (_req, res) =>
     json(res, healthStatus, { status: healthStatus === 200 ? 'ok' : 'unhealthy' }),
+  'GET /control': (_req, res) => json(res, 200, { healthStatus, seenPaths }),
   'POST /control': (_req, res, url) => {
     healthStatus = Number(url.searchParams.get('status') ?? 200);
     json(res, 200, { healthStatus });
@@ -140,6 +144,8 @@ const routes = {
 };
 
 const server = createServer((req, res) => {
+  seenPaths.push(req.url ?? '');
+  if (seenPaths.length > 10_000) seenPaths.shift();
   const url = new URL(req.url ?? '/', 'http://node');
   if (url.pathname.startsWith('/cobrowse/echo')) return echo(req, res, url);
   const section = url.pathname.replace(/^\/cobrowse/, '').split('/')[1] ?? '';

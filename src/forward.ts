@@ -7,6 +7,14 @@ import { downstreamResponseHeaders, isWebSocketHandshake, upstreamRequestHeaders
 /** Response header that names the node which served the request. */
 export const SERVED_BY_HEADER = 'x-cobrowse-node';
 
+/**
+ * Does forwarding `request` send a body? Never for GET and HEAD: fetch() refuses one there, yet workerd
+ * gives a GET an empty body when its client sent `Content-Length: 0`.
+ */
+export function sendsBody(request: Request): boolean {
+  return request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
+}
+
 export type Forwarded =
   | { readonly ok: true; readonly response: Response }
   /** The node sent no response headers: `timeout` after the header limit, else `unreachable`. */
@@ -46,7 +54,7 @@ export async function forward(
     upstream = await fetch(node.origin + incomingUrl.pathname + incomingUrl.search, {
       method: request.method,
       headers,
-      body: request.body,
+      body: sendsBody(request) ? request.body : null,
       redirect: 'manual',
       signal: controller.signal,
     });

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
 import { EdgeError } from './errors';
-import { type Forwarded, forward } from './forward';
+import { type Forwarded, forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
 import { availabilityFrom } from './health/availability';
 import { readHealth, reportFailure } from './health/snapshot';
@@ -25,7 +25,7 @@ const GATEWAY_FAILURES = new Set([502, 503, 504]);
  * (GETs) among them.
  */
 function isReplayable(request: Request): boolean {
-  return request.body === null && ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+  return !sendsBody(request) && ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
 }
 
 export async function proxy(c: Context<AppEnv>): Promise<Response> {

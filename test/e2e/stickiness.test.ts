@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSocket } from './clients';
 import { useCluster } from './cluster';
+import { sendRaw } from './raw-client';
 import { type SilentListener, startSilentListener } from './silent-listener';
 
 const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3']);
@@ -178,6 +179,15 @@ describe('hostile pins', () => {
     await openSocket(`${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?co-browse-node-id=${target}`, {
       cookie: `gcbSessionServer=.${target}`,
     }).then((ws) => ws.socket.close());
+    // Absolute-form request targets name a host too; the router must ignore it.
+    const port = Number(new URL(cluster.router.url).port);
+    for (const absolute of [
+      `http://${target}/cobrowse/echo`,
+      `http://${target}/cobrowse/echo?co-browse-node-id=${target}`,
+    ]) {
+      const answer = await sendRaw(port, `GET ${absolute} HTTP/1.1\r\nHost: cobrowse.example.com\r\n\r\n`);
+      expect(answer.status).toBe(200);
+    }
     expect(outsider.connections()).toBe(0);
   });
 });

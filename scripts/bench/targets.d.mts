@@ -1,0 +1,17 @@
+/** Types of targets.mjs for the TypeScript tests that start the built router in raw Miniflare. */
+export interface Started {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+export function routerWorker(
+  nodes: readonly { id: string; url: string }[],
+  vars?: Record<string, unknown>,
+): object;
+export function startMiniflare(worker: object, shared?: object): Promise<Started>;
+export function startRouter(
+  nodes: readonly { id: string; url: string }[],
+  vars?: Record<string, unknown>,
+): Promise<Started>;
+export function startPassThrough(origin: string): Promise<Started>;
+export function startNginx(nodes: readonly { id: string; url: string }[], port: number): Promise<Started>;
