@@ -50,7 +50,9 @@ export function fieldReader(env: Readonly<Record<string, unknown>>, problems: st
       }
     },
     statusRanges(key, fallback) {
-      const text = present(key) ? String(env[key]) : fallback;
+      const raw = present(key) ? env[key] : fallback;
+      // Only text or a number: String() of an arbitrary JSON object can throw.
+      const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
       const ranges = text.split(',').map((item): [number, number] | undefined => {
         const match = STATUS_ITEM.exec(item.trim());
         if (!match) return undefined;

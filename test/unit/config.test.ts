@@ -122,6 +122,10 @@ describe('parseConfig', () => {
       ['HEALTH_EXPECT: must be statuses like 2xx, 200, 200-299 or 200,204 (got "299-200")'],
     ],
     [{ NODES, LOG_REQUESTS: 'some' }, ['LOG_REQUESTS: must be all, errors or off (got "some")']],
+    [
+      { NODES, HEALTH_EXPECT: { toString: false } },
+      ['HEALTH_EXPECT: must be statuses like 2xx, 200, 200-299 or 200,204 (got {"toString":false})'],
+    ],
   ])('reports %j as %j', (env, expected) => {
     expect(problemsOf(parseConfig(env))).toEqual(expected);
   });

@@ -10,6 +10,9 @@ import { upstreamRequestHeaders } from '../../src/headers';
 import type { Availability } from '../../src/health/availability';
 import { chooseByWeight, cookieValues, readPin, route } from '../../src/routing';
 
+// CI replays one fixed sample, so a red run reproduces; local runs draw new inputs every time.
+if (process.env.CI) fc.configureGlobal({ seed: 20_261_124 });
+
 const ROSTER_IDS = ['CB_Server_1', 'CB_Server_2', 'node.with.dots', 'x'];
 
 function configOf(env: Record<string, unknown>): Config {
@@ -197,7 +200,7 @@ describe('for any environment', () => {
           else expect(result.config.nodes.length).toBeGreaterThan(0);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });
