@@ -9,7 +9,6 @@
  * takes these requests, never gives); absolute-form targets are covered in stickiness.test.ts, where
  * the target's host is ignored.
  */
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
@@ -22,17 +21,10 @@ let nodes: DemoNode[];
 let router: { url: string; stop(): Promise<void> };
 let outsider: SilentListener;
 
-// The Worker as deployed: its bundle in raw Miniflare (one workerd). wrangler dev's extra proxy hop
-// would answer some malformed requests itself (a duplicated Host makes it throw) before the Worker.
+// The Worker as deployed: its bundle (built by global-setup.ts) in raw Miniflare, one workerd.
+// wrangler dev's extra proxy hop would answer some malformed requests itself (a duplicated Host makes
+// it throw) before the Worker.
 beforeAll(async () => {
-  execFileSync(
-    process.execPath,
-    ['node_modules/wrangler/bin/wrangler.js', 'deploy', '--dry-run', '--outdir', 'dist'],
-    {
-      stdio: 'ignore',
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-    },
-  );
   [nodes, outsider] = await Promise.all([startNodes(['CB_Server_1', 'CB_Server_2']), startSilentListener()]);
   router = await startMiniflare(routerWorker(nodes));
 }, 60_000);
