@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { httpLoad, memoryMiB, PROXY_CORE, pinToCore, webSocketRoundTrips } from './bench/load.mjs';
 import { startNginx, startPassThrough, startRouter } from './bench/targets.mjs';
+import { buildWorker } from './build-worker.mjs';
 import { startDemoCluster } from './demo-cluster.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -47,14 +48,7 @@ function ensureTools() {
 
 ensureTools();
 console.log('building the Worker (wrangler deploy --dry-run)...');
-execFileSync(
-  process.execPath,
-  ['node_modules/wrangler/bin/wrangler.js', 'deploy', '--dry-run', '--outdir', 'dist'],
-  {
-    stdio: 'ignore',
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
-  },
-);
+buildWorker();
 
 const nodes = await startDemoCluster([{ id: 'CB_Server_1' }, { id: 'CB_Server_2' }, { id: 'CB_Server_3' }]);
 const origin = nodes[0];

@@ -6,7 +6,7 @@
  * RFC 9110 section 7.6.1: hop-by-hop fields describe one connection and are not forwarded, nor are
  * the fields that `Connection` names. `Proxy-Connection` and `Keep-Alive` are the legacy forms.
  */
-const HOP_BY_HOP = [
+export const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -34,7 +34,7 @@ export function isWebSocketHandshake(headers: Headers): boolean {
 }
 
 /** RFC 9110 5.1: a field name is a token; anything else in `Connection` names no field. */
-const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+export const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**
  * Removes hop-by-hop fields in place, including every field named by `Connection`. Tokens that are not

@@ -14,9 +14,9 @@
  * message or 410), and nothing else; every other session must see every echo and poll answered by its
  * own node: nothing lost, nothing misrouted, no error.
  */
-import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { routerWorker, startMiniflare } from '../bench/targets.mjs';
+import { buildWorker } from '../build-worker.mjs';
 import { startDemoCluster, startDemoNode } from '../demo-cluster.mjs';
 
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3', 'CB_Server_4'];
@@ -131,15 +131,7 @@ async function pollClient(routerUrl, session, tally, running) {
  *   `build: false` uses dist/index.js as it is (a test setup built it)
  */
 export async function runSoak({ seconds, sockets, polls, build = true, log = () => {} }) {
-  if (build)
-    execFileSync(
-      process.execPath,
-      ['node_modules/wrangler/bin/wrangler.js', 'deploy', '--dry-run', '--outdir', 'dist'],
-      {
-        stdio: 'ignore',
-        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-      },
-    );
+  if (build) buildWorker();
   const nodes = await startDemoCluster(IDS.map((id) => ({ id })));
   const transitions = [];
   const router = await startMiniflare(routerWorker(nodes, HEALTH), {

@@ -4,9 +4,8 @@
  * told by another node that its session ended, on both channels.
  */
 import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumPresent, OUTPUT } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { chromiumPresent, OUTPUT, useChromium } from './chromium';
 import { useCluster } from './cluster';
 
 describe.runIf(chromiumPresent())('a Co-browse page in Chromium', () => {
@@ -14,14 +13,10 @@ describe.runIf(chromiumPresent())('a Co-browse page in Chromium', () => {
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
   });
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  });
-  afterAll(() => browser?.close());
+  const chromium = useChromium();
 
   it('keeps its WebSocket and long-poll on its node, and hears the session end when that node dies', async () => {
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     await page.goto(`${cluster.router.url}/cobrowse/`);
     const out = page.locator('#out');
     await page.click('#start');

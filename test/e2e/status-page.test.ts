@@ -3,9 +3,8 @@
  * renders every node with its state, and a drain from the page changes routing.
  */
 import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumPresent, OUTPUT } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { chromiumPresent, OUTPUT, useChromium } from './chromium';
 import { useCluster } from './cluster';
 
 const ADMIN_TOKEN = 'page-test-token-81d3';
@@ -16,14 +15,10 @@ describe.runIf(chromiumPresent())('the status page in Chromium', () => {
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
   });
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  });
-  afterAll(() => browser?.close());
+  const chromium = useChromium();
 
   it('renders every node with its state, and a drain from the page stops new sessions there', async () => {
-    const context = await browser.newContext({
+    const context = await chromium.browser.newContext({
       httpCredentials: { username: 'ops', password: ADMIN_TOKEN },
       viewport: { width: 390, height: 844 },
     });

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config';
-import { upstreamRequestHeaders } from '../../src/headers';
+import { FIELD_NAME, HOP_BY_HOP, upstreamRequestHeaders } from '../../src/headers';
 import type { Availability } from '../../src/health/availability';
 import { chooseByWeight, cookieValues, readPin, route } from '../../src/routing';
 
@@ -110,18 +110,6 @@ describe('for any pin, health and randomness', () => {
   });
 });
 
-const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-];
 const headerName = fc.oneof(
   fc.constantFrom(
     ...HOP_BY_HOP,

@@ -1,0 +1,2 @@
+/** Types of build-worker.mjs for the TypeScript test setup. */
+export function buildWorker(): void;
