@@ -10,6 +10,7 @@
  * a change is routed by at once in this isolate (others see it within a second).
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../app-env';
 import { EdgeError } from '../errors';
 import { readBoard, setNodeMode } from '../health/snapshot';
@@ -18,6 +19,7 @@ import { requireAdmin } from './auth';
 import { StatusPage } from './page';
 import { statusReport } from './status';
 
+const MAX_ACTION_BODY_BYTES = 1024;
 const MODES: Readonly<Record<string, NodeMode>> = {
   drain: 'draining',
   disable: 'disabled',
@@ -31,6 +33,20 @@ ops.get('/health', (c) => c.json({ status: 'ok' }));
 ops.use('/', requireAdmin);
 ops.use('/status', requireAdmin);
 ops.use('/nodes/*', requireAdmin);
+// Node actions take no body; a form's `action=drain` is all a client needs to send.
+ops.use(
+  '/nodes/*',
+  bodyLimit({
+    maxSize: MAX_ACTION_BODY_BYTES,
+    onError: () => {
+      throw new EdgeError(
+        413,
+        'body_too_large',
+        `a node action takes at most ${MAX_ACTION_BODY_BYTES} bytes of body`,
+      );
+    },
+  }),
+);
 
 ops.get('/status', async (c) => c.json(statusReport(await readBoard(c.env), c.get('config'))));
 

@@ -63,6 +63,51 @@ describe('with ADMIN_TOKEN', () => {
     expect((await (await admin('/status')).json()).nodes[0].mode).toBe('active');
   });
 
+  it('refuses a brute force of 300 wrong and malformed tokens with 401, and changes nothing', async () => {
+    const attempts = [
+      ...Array.from({ length: 250 }, (_, i) => `Bearer ${ADMIN_TOKEN.slice(0, i % ADMIN_TOKEN.length)}${i}`),
+      'Bearer',
+      'Bearer ',
+      `Bearer ${'x'.repeat(16_000)}`,
+      `Bearer ${ADMIN_TOKEN} ${ADMIN_TOKEN}`,
+      `bearer${ADMIN_TOKEN}`,
+      `Bearer ${ADMIN_TOKEN.toUpperCase()}`,
+      `Bearer ${encodeURIComponent(`${ADMIN_TOKEN}\u0000`)}`,
+      `Basic ${btoa(`:${ADMIN_TOKEN}x`)}`,
+      `Basic ${btoa('ops:')}`,
+      ...Array.from({ length: 41 }, (_, i) => `Basic ${btoa(`ops:guess${i}`)}`),
+    ];
+    const statuses = new Set<number>();
+    for (const authorization of attempts) {
+      const res = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/disable`, {
+        method: 'POST',
+        headers: { authorization },
+      });
+      statuses.add(res.status);
+      await res.arrayBuffer();
+    }
+    expect([...statuses]).toEqual([401]);
+    const status = await (await admin('/status')).json();
+    expect(status.nodes.map((node: { mode: string }) => node.mode)).toEqual(['active', 'active', 'active']);
+    expect((await admin('/status')).status).toBe(200);
+  });
+
+  it('refuses an oversized body on a node action with 413 JSON, and changes nothing', async () => {
+    const res = await admin('/nodes/CB_Server_1/disable', {
+      method: 'POST',
+      body: 'x'.repeat(2 * 1024 * 1024),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: 'body_too_large' });
+    const chunked = await admin('/nodes/CB_Server_1/disable', {
+      method: 'POST',
+      body: new Blob(['y'.repeat(64 * 1024)]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await (await admin('/status')).json()).nodes[0].mode).toBe('active');
+  });
+
   it('serves the status JSON: every node with weight, health, mode, latency and transitions; no secret', async () => {
     await expect
       .poll(async () =>
