@@ -2,10 +2,15 @@
  * Sends one client request to one node and returns the node's answer, streaming both ways.
  */
 import type { NodeConfig } from './config';
-import { downstreamResponseHeaders, isWebSocketHandshake, upstreamRequestHeaders } from './headers';
+import {
+  downstreamResponseHeaders,
+  isWebSocketHandshake,
+  REQUEST_ID_HEADER,
+  upstreamRequestHeaders,
+} from './headers';
 
 /** Response header that names the node which served the request. */
-export const SERVED_BY_HEADER = 'x-cobrowse-node';
+const SERVED_BY_HEADER = 'x-cobrowse-node';
 
 /**
  * Does forwarding `request` send a body? Never for GET and HEAD: fetch() refuses one there, yet workerd
@@ -67,7 +72,7 @@ export async function forward(
   }
   const clientHeaders = downstreamResponseHeaders(upstream.headers, node.origin, incomingUrl.origin);
   clientHeaders.set(SERVED_BY_HEADER, node.id);
-  clientHeaders.set('x-request-id', options.requestId);
+  clientHeaders.set(REQUEST_ID_HEADER, options.requestId);
   if (isWebSocketHandshake(request.headers) && upstream.webSocket) {
     // The accepted socket must travel on the new Response itself: `new Response(body, upstream)` drops it.
     return {

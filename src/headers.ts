@@ -18,6 +18,9 @@ export const HOP_BY_HOP = [
   'upgrade',
 ];
 
+/** Carries a request's id to its node and back to its client. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** Client claims about its own address, the proxy chain or the request id that only the edge may make. */
 const EDGE_ASSERTED = [
   'forwarded',
@@ -25,7 +28,7 @@ const EDGE_ASSERTED = [
   'x-forwarded-proto',
   'x-forwarded-host',
   'x-real-ip',
-  'x-request-id',
+  REQUEST_ID_HEADER,
 ];
 
 /** Is this request a WebSocket opening handshake (RFC 6455 section 4.1)? */
@@ -71,7 +74,7 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
   if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
   headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
   headers.set('x-forwarded-host', edge.url.host);
-  headers.set('x-request-id', edge.requestId);
+  headers.set(REQUEST_ID_HEADER, edge.requestId);
   if (webSocket) {
     headers.set('upgrade', 'websocket');
     headers.set('connection', 'Upgrade');

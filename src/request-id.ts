@@ -5,8 +5,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
-
 export const assignRequestId = createMiddleware<AppEnv>(async function assignRequestId(c, next) {
   c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID());
   await next();

@@ -12,7 +12,7 @@
 import type { HealthBoard, HealthSnapshot } from './board';
 import type { NodeMode } from './state';
 
-export const FRESH_MS = 1000;
+const FRESH_MS = 1000;
 const STALE_MS = 2 * FRESH_MS;
 const COLD_WAIT_MS = 250;
 const BOARD_NAME = 'health';
