@@ -51,7 +51,6 @@ export async function forward(
     url: incomingUrl,
     requestId: options.requestId,
   });
-  headers.delete('host');
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.headerTimeoutMs);
   let upstream: Response;

@@ -63,7 +63,7 @@ export interface EdgeView {
 
 /**
  * Headers for the request to a node: the client's, minus hop-by-hop and client-asserted forwarding
- * fields, plus `X-Forwarded-*` from what the edge saw. A WebSocket handshake keeps exactly
+ * fields and Host, plus `X-Forwarded-*` from what the edge saw. A WebSocket handshake keeps exactly
  * `Upgrade: websocket` and `Connection: Upgrade`, which the node needs to switch protocols.
  */
 export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Headers {
@@ -71,6 +71,8 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
   const webSocket = isWebSocketHandshake(incoming);
   dropHopByHop(headers);
   for (const name of EDGE_ASSERTED) headers.delete(name);
+  // The node's Host comes from its URL; the public one travels as X-Forwarded-Host.
+  headers.delete('host');
   if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
   headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
   headers.set('x-forwarded-host', edge.url.host);

@@ -9,7 +9,7 @@ import { type Forwarded, forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
 import { availabilityFrom } from './health/availability';
 import { readHealth, reportFailure } from './health/snapshot';
-import { logRequest } from './log';
+import { logRequest, type RequestLog } from './log';
 import { type Route, readPin, retryRoute, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
@@ -37,14 +37,24 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   }
   const started = Date.now();
   const requestId = c.get('requestId');
-  const log = {
-    requestId,
-    method: request.method,
-    path: url.pathname,
-    webSocket: isWebSocketHandshake(request.headers),
+  const tried: string[] = [];
+  /** The request's one log line; `retriedFrom` lists the nodes that failed before `node`. */
+  const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
+    const retriedFrom = tried.filter((id) => id !== outcome.node);
+    logRequest(
+      {
+        requestId,
+        method: request.method,
+        path: url.pathname,
+        webSocket: isWebSocketHandshake(request.headers),
+        ...outcome,
+        durationMs: Date.now() - started,
+        ...(retriedFrom.length > 0 ? { retriedFrom } : {}),
+      },
+      config.logRequests,
+    );
   };
   const availabilityOf = availabilityFrom(await readHealth(c.env, c.executionCtx));
-  const tried = new Set<string>();
   let chosen = route(
     readPin(url, request.headers.get('cookie'), config),
     config,
@@ -58,35 +68,23 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
       headerTimeoutMs: config.connectTimeoutMs,
       requestId,
     });
-    const retriedFrom = tried.size > 0 ? { retriedFrom: [...tried] } : {};
     if (result.ok) {
       const { status } = result.response;
       if (GATEWAY_FAILURES.has(status))
         reportFailure(c.env, c.executionCtx, chosen.node.id, `answered ${status}`);
-      logRequest(
-        {
-          ...log,
-          node: chosen.node.id,
-          reason: chosen.reason,
-          status,
-          durationMs: Date.now() - started,
-          ...retriedFrom,
-        },
-        config.logRequests,
-      );
+      logAs({ node: chosen.node.id, reason: chosen.reason, status });
       return result.response;
     }
     reportFailure(c.env, c.executionCtx, chosen.node.id, result.detail);
-    tried.add(chosen.node.id);
+    tried.push(chosen.node.id);
     failed = { route: chosen, result };
-    chosen = isReplayable(request) ? retryRoute(config, availabilityOf, tried, Math.random()) : undefined;
+    chosen = isReplayable(request)
+      ? retryRoute(config, availabilityOf, new Set(tried), Math.random())
+      : undefined;
   }
 
   if (!failed) {
-    logRequest(
-      { ...log, node: null, reason: null, status: 503, durationMs: Date.now() - started },
-      config.logRequests,
-    );
+    logAs({ node: null, reason: null, status: 503 });
     throw new EdgeError(
       503,
       'no_node_available',
@@ -100,18 +98,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const { route: last, result } = failed;
   const timeout = result.failure === 'timeout';
   const status = timeout ? 504 : 502;
-  logRequest(
-    {
-      ...log,
-      node: last.node.id,
-      reason: last.reason,
-      status,
-      durationMs: Date.now() - started,
-      failure: result.detail,
-      ...(tried.size > 1 ? { retriedFrom: [...tried].slice(0, -1) } : {}),
-    },
-    config.logRequests,
-  );
+  logAs({ node: last.node.id, reason: last.reason, status, failure: result.detail });
   throw new EdgeError(
     status,
     timeout ? 'node_timeout' : 'node_unreachable',

@@ -32,6 +32,7 @@ describe('upstreamRequestHeaders', () => {
         forwarded: 'for=6.6.6.6',
         'x-real-ip': '6.6.6.6',
         'x-request-id': 'forged',
+        host: 'cobrowse.example.com',
         cookie: 'gcbSessionServer=.CB_Server_1',
       }),
       edge,
