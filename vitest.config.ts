@@ -25,6 +25,9 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           globalSetup: ['test/worker/global-setup.ts'],
+          // Real alarms and real waits (the board-unreachable test sleeps past the 2 s staleness), on
+          // two cores shared with the e2e suites.
+          testTimeout: 30_000,
           // The Worker's own per-request log lines would drown the test output.
           onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),
         },
