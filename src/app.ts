@@ -8,6 +8,7 @@ import { ops } from './admin/ops-app';
 import type { AppEnv } from './app-env';
 import { loadConfig } from './config-middleware';
 import { errorResponse } from './errors';
+import { logEvent } from './log';
 import { proxy } from './proxy';
 
 // Not strict: `/__lb` and `/__lb/` are the same page.
@@ -21,7 +22,7 @@ app.route('/__lb', ops);
 app.all('*', proxy);
 app.onError((error) => {
   if (!(error instanceof Error && 'status' in error)) {
-    console.error(JSON.stringify({ msg: 'unhandled error', error: String(error) }));
+    logEvent('unhandled error', { error: String(error) }, 'error');
   }
   return errorResponse(error);
 });

@@ -6,7 +6,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env';
 import { type ConfigResult, parseConfig } from './config';
 import { EdgeError } from './errors';
-import { logConfig } from './log';
+import { logEvent } from './log';
 
 const parsed = new WeakMap<object, ConfigResult>();
 
@@ -15,8 +15,8 @@ function configOf(env: AppEnv['Bindings']): ConfigResult {
   if (!result) {
     result = parseConfig(env);
     parsed.set(env, result);
-    if (result.warnings.length > 0) logConfig('warn', 'config warnings', result.warnings);
-    if (!result.ok) logConfig('error', 'config invalid', result.problems);
+    if (result.warnings.length > 0) logEvent('config warnings', { items: result.warnings }, 'warn');
+    if (!result.ok) logEvent('config invalid', { items: result.problems }, 'error');
   }
   return result;
 }

@@ -1,5 +1,6 @@
 /**
- * Structured logs: one JSON object per line, the form Workers Logs indexes field by field.
+ * Structured logs: one JSON object per line, `msg` first, the form Workers Logs indexes field by field.
+ * Every line the router writes goes through {@link logEvent}.
  */
 import type { LogRequests } from './config';
 import type { RouteReason } from './routing';
@@ -28,12 +29,13 @@ export function isRoutine(entry: RequestLog): boolean {
   return routed && entry.failure === undefined && entry.status < 500;
 }
 
+/** Writes one log line: `msg` and the event's fields. */
+export function logEvent(msg: string, fields: object, level: 'log' | 'warn' | 'error' = 'log'): void {
+  console[level](JSON.stringify({ msg, ...fields }));
+}
+
 /** Writes the request's log line, unless LOG_REQUESTS leaves it out. */
 export function logRequest(entry: RequestLog, mode: LogRequests): void {
   if (mode === 'off' || (mode === 'errors' && isRoutine(entry))) return;
-  console.log(JSON.stringify({ msg: 'request', ...entry }));
-}
-
-export function logConfig(level: 'error' | 'warn', message: string, items: readonly string[]): void {
-  console[level](JSON.stringify({ msg: message, items }));
+  logEvent('request', entry);
 }

@@ -15,6 +15,7 @@ import type { AppEnv } from '../app-env';
 import { EdgeError } from '../errors';
 import { readBoard, setNodeMode } from '../health/snapshot';
 import type { NodeMode } from '../health/state';
+import { logEvent } from '../log';
 import { requireAdmin } from './auth';
 import { StatusPage } from './page';
 import { statusReport } from './status';
@@ -62,7 +63,7 @@ ops.post('/nodes/:id/:action', async (c) => {
   const snapshot = await setNodeMode(c.env, id, mode);
   const node = snapshot && statusReport(snapshot, c.get('config')).nodes.find((each) => each.id === id);
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
-  console.log(JSON.stringify({ msg: 'admin', action, node: id, requestId: c.get('requestId') }));
+  logEvent('admin', { action, node: id, requestId: c.get('requestId') });
   // A form on the status page comes back to the page; the API gets the node's new status.
   if (c.req.header('content-type')?.startsWith('application/x-www-form-urlencoded'))
     return c.redirect('/__lb/', 303);

@@ -7,6 +7,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { type Config, parseConfig } from '../config';
+import { logEvent } from '../log';
 import { probe } from './probe';
 import {
   initialHealth,
@@ -130,7 +131,7 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     // One event adds at most one transition, at the front.
     const [newest] = after.transitions;
     if (newest && newest !== before.transitions[0]) {
-      console.log(JSON.stringify({ msg: 'health', node: nodeId, ...newest }));
+      logEvent('health', { node: nodeId, ...newest });
     }
     return after;
   }

@@ -9,6 +9,8 @@
  * waiting at most COLD_WAIT_MS. When the board cannot be reached, routing goes on from the last copy,
  * or with every node up.
  */
+
+import { logEvent } from '../log';
 import type { HealthBoard, HealthSnapshot } from './board';
 import type { NodeMode } from './state';
 
@@ -38,8 +40,7 @@ function keep(snapshot: HealthSnapshot): void {
 }
 
 function unreachable(action: string) {
-  return (error: unknown) =>
-    console.error(JSON.stringify({ msg: 'health board unreachable', action, error: String(error) }));
+  return (error: unknown) => logEvent('health board unreachable', { action, error: String(error) }, 'error');
 }
 
 function refresh(env: HealthBindings): Promise<void> {
