@@ -57,7 +57,9 @@ function refresh(env: HealthBindings): Promise<void> {
 export async function readHealth(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
   const age = copy ? Date.now() - copy.fetchedAt : Number.POSITIVE_INFINITY;
   if (age > STALE_MS) {
-    await Promise.race([refresh(env), new Promise((resolve) => setTimeout(resolve, COLD_WAIT_MS))]);
+    let timer = 0;
+    await Promise.race([refresh(env), new Promise((resolve) => (timer = setTimeout(resolve, COLD_WAIT_MS)))]);
+    clearTimeout(timer);
   } else if (age > FRESH_MS) {
     ctx.waitUntil(refresh(env));
   }
