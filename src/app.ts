@@ -1,6 +1,6 @@
 /**
- * The Hono app: request id, config, the `/__lb` operations sub-app, then the proxy catch-all; one
- * onError maps every failure to JSON.
+ * The operations app, a Hono app for everything under `/__lb`: request id, config, the `ops` routes;
+ * one onError maps every failure to JSON. Proxied traffic does not pass through it (see index.ts).
  */
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
@@ -8,21 +8,16 @@ import { ops } from './admin/ops-app';
 import type { AppEnv } from './app-env';
 import { loadConfig } from './config-middleware';
 import { errorResponse } from './errors';
-import { logEvent } from './log';
-import { proxy } from './proxy';
+import { requestIdOf } from './log';
+
+/** The operations paths: `/__lb` and everything below it. */
+export const OPS_PREFIX = '/__lb';
 
 // Not strict: `/__lb` and `/__lb/` are the same page.
 export const app = new Hono<AppEnv>({ strict: false });
 
-// Every request's id, for the logs and the node: Cloudflare's CF-Ray when there is one (it ties our log
-// line to Cloudflare's own), else a UUID. `headerName: ''`: a client's own X-Request-Id is not trusted.
-app.use(requestId({ headerName: '', generator: (c) => c.req.header('cf-ray') ?? crypto.randomUUID() }));
+// `headerName: ''`: the id is always ours, never a client's header.
+app.use(requestId({ headerName: '', generator: (c) => requestIdOf(c.req.raw) }));
 app.use(loadConfig);
-app.route('/__lb', ops);
-app.all('*', proxy);
-app.onError((error) => {
-  if (!(error instanceof Error && 'status' in error)) {
-    logEvent('unhandled error', { error: String(error) }, 'error');
-  }
-  return errorResponse(error);
-});
+app.route(OPS_PREFIX, ops);
+app.onError(errorResponse);

@@ -1,10 +1,11 @@
 /**
- * Puts the parsed config on the context. The env is parsed once per isolate (env is fixed for an
- * isolate's life); a broken config answers every request with a 500 naming every problem.
+ * The parsed config, for the proxy and, as middleware, on the operations app's context. The env is
+ * parsed once per isolate (env is fixed for an isolate's life); a broken config answers every request
+ * with a 500 naming every problem.
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env';
-import { type ConfigResult, parseConfig } from './config';
+import { type Config, type ConfigResult, parseConfig } from './config';
 import { EdgeError } from './errors';
 import { logEvent } from './log';
 
@@ -21,13 +22,18 @@ function configOf(env: AppEnv['Bindings']): ConfigResult {
   return result;
 }
 
-export const loadConfig = createMiddleware<AppEnv>(async function loadConfig(c, next) {
-  const result = configOf(c.env);
+/** The parsed config; a broken one throws the 500 that names every problem. */
+export function configFor(env: AppEnv['Bindings']): Config {
+  const result = configOf(env);
   if (!result.ok) {
     throw new EdgeError(500, 'config_invalid', 'the router configuration is invalid', {
       problems: result.problems,
     });
   }
-  c.set('config', result.config);
+  return result.config;
+}
+
+export const loadConfig = createMiddleware<AppEnv>(async function loadConfig(c, next) {
+  c.set('config', configFor(c.env));
   await next();
 });

@@ -1,5 +1,21 @@
-/** Worker entry: exports the app and the health board's Durable Object class, nothing else. */
-import { app } from './app';
+/**
+ * Worker entry: `/__lb` goes to the Hono operations app, every other request straight to the proxy.
+ * The proxy path skips Hono's dispatch on purpose: under callgrind it cost ~130,000 instructions per
+ * request in workerd, about 5 % of a whole proxied request (BENCHMARKS.md), for routing that is one
+ * prefix test.
+ */
+import { app, OPS_PREFIX } from './app';
+import type { AppEnv } from './app-env';
+import { proxy } from './proxy';
 
 export { HealthBoard } from './health/board';
-export default app;
+
+export default {
+  fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === OPS_PREFIX || url.pathname.startsWith(`${OPS_PREFIX}/`)) {
+      return app.fetch(request, env, ctx);
+    }
+    return proxy(request, url, env, ctx);
+  },
+} satisfies ExportedHandler<AppEnv['Bindings']>;

@@ -29,6 +29,14 @@ export function isRoutine(entry: RequestLog): boolean {
   return routed && entry.failure === undefined && entry.status < 500;
 }
 
+/**
+ * The id of a request, for its log line and its node: Cloudflare's CF-Ray when there is one (it ties
+ * our line to Cloudflare's own), else a UUID. A client's own X-Request-Id is never trusted.
+ */
+export function requestIdOf(request: Request): string {
+  return request.headers.get('cf-ray') ?? crypto.randomUUID();
+}
+
 /** Writes one log line: `msg` and the event's fields. */
 export function logEvent(msg: string, fields: object, level: 'log' | 'warn' | 'error' = 'log'): void {
   console[level](JSON.stringify({ msg, ...fields }));

@@ -2,14 +2,14 @@
  * The proxy handler: read health, choose the node, forward, retry where nothing can have been
  * processed, report failures to the health board off the response path, log the outcome.
  */
-import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
-import { EdgeError } from './errors';
+import { configFor } from './config-middleware';
+import { EdgeError, errorResponse } from './errors';
 import { type Forwarded, forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
 import { availabilityFrom } from './health/availability';
 import { readHealth, reportFailure } from './health/snapshot';
-import { logRequest, type RequestLog } from './log';
+import { logRequest, type RequestLog, requestIdOf } from './log';
 import { type Route, readPin, retryRoute, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
@@ -28,15 +28,35 @@ function isReplayable(request: Request): boolean {
   return !sendsBody(request) && ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
 }
 
-export async function proxy(c: Context<AppEnv>): Promise<Response> {
-  const config = c.get('config');
-  const request = c.req.raw;
-  const url = new URL(request.url);
+/**
+ * Answers one client request whose parsed URL is `url`: the node's response, or the JSON error the
+ * client gets instead (every failure, expected or not, becomes one).
+ */
+export async function proxy(
+  request: Request,
+  url: URL,
+  env: AppEnv['Bindings'],
+  ctx: ExecutionContext,
+): Promise<Response> {
+  try {
+    return await routeAndForward(request, url, env, ctx);
+  } catch (error) {
+    return errorResponse(error);
+  }
+}
+
+async function routeAndForward(
+  request: Request,
+  url: URL,
+  env: AppEnv['Bindings'],
+  ctx: ExecutionContext,
+): Promise<Response> {
+  const config = configFor(env);
   if (url.pathname !== config.pathPrefix && !url.pathname.startsWith(`${config.pathPrefix}/`)) {
     throw new EdgeError(404, 'not_found', `only ${config.pathPrefix} and paths below it are routed here`);
   }
   const started = Date.now();
-  const requestId = c.get('requestId');
+  const requestId = requestIdOf(request);
   const tried: string[] = [];
   /** The request's one log line; `retriedFrom` lists the nodes that failed before `node`. */
   const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
@@ -54,7 +74,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
       config.logRequests,
     );
   };
-  const availabilityOf = availabilityFrom(await readHealth(c.env, c.executionCtx));
+  const availabilityOf = availabilityFrom(await readHealth(env, ctx));
   let chosen = route(
     readPin(url, request.headers.get('cookie'), config),
     config,
@@ -70,12 +90,11 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     });
     if (result.ok) {
       const { status } = result.response;
-      if (GATEWAY_FAILURES.has(status))
-        reportFailure(c.env, c.executionCtx, chosen.node.id, `answered ${status}`);
+      if (GATEWAY_FAILURES.has(status)) reportFailure(env, ctx, chosen.node.id, `answered ${status}`);
       logAs({ node: chosen.node.id, reason: chosen.reason, status });
       return result.response;
     }
-    reportFailure(c.env, c.executionCtx, chosen.node.id, result.detail);
+    reportFailure(env, ctx, chosen.node.id, result.detail);
     tried.push(chosen.node.id);
     failed = { route: chosen, result };
     chosen = isReplayable(request)
