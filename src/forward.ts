@@ -3,7 +3,7 @@
  */
 import type { NodeConfig } from './config';
 import {
-  downstreamResponseHeaders,
+  adaptResponseHeaders,
   isWebSocketHandshake,
   REQUEST_ID_HEADER,
   upstreamRequestHeaders,
@@ -69,20 +69,14 @@ export async function forward(
   } finally {
     clearTimeout(timer);
   }
-  const clientHeaders = downstreamResponseHeaders(upstream.headers, node.origin, incomingUrl.origin);
-  clientHeaders.set(SERVED_BY_HEADER, node.id);
-  clientHeaders.set(REQUEST_ID_HEADER, options.requestId);
-  if (isWebSocketHandshake(request.headers) && upstream.webSocket) {
-    // The accepted socket must travel on the new Response itself: `new Response(body, upstream)` drops it.
-    return {
-      ok: true,
-      response: new Response(null, { status: 101, headers: clientHeaders, webSocket: upstream.webSocket }),
-    };
-  }
-  const response = new Response(upstream.body, {
-    status: upstream.status,
-    statusText: upstream.statusText,
-    headers: clientHeaders,
-  });
+  // The node's headers are immutable: one mutable copy, made by the Response that carries them.
+  const response =
+    isWebSocketHandshake(request.headers) && upstream.webSocket
+      ? // The accepted socket must be given explicitly: `new Response(body, upstream)` drops it.
+        new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
+      : new Response(upstream.body, upstream);
+  adaptResponseHeaders(response.headers, node.origin, incomingUrl.origin);
+  response.headers.set(SERVED_BY_HEADER, node.id);
+  response.headers.set(REQUEST_ID_HEADER, options.requestId);
   return { ok: true, response };
 }

@@ -85,20 +85,16 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
 }
 
 /**
- * Headers for the response to the client: the node's, minus hop-by-hop fields. `Set-Cookie` fields are
- * copied one by one, unchanged. A `Location` that points at the node itself is rewritten to the edge
- * (like nginx's `proxy_redirect default`), so a redirect never sends a browser to an internal host.
+ * Turns a copy of the node's response headers into the client's, in place: hop-by-hop fields go,
+ * `Set-Cookie` fields stay as they are, one by one. A `Location` that points at the node itself is
+ * rewritten to the edge (like nginx's `proxy_redirect default`), so a redirect never sends a browser
+ * to an internal host.
  *
  * A body of unknown length that the node did not encode is marked `Content-Encoding: identity`: the
  * runtime otherwise gzips text responses for clients that accept it, which holds a stream or a
  * long-poll answer until its end.
  */
-export function downstreamResponseHeaders(
-  upstream: Headers,
-  nodeOrigin: string,
-  edgeOrigin: string,
-): Headers {
-  const headers = new Headers(upstream);
+export function adaptResponseHeaders(headers: Headers, nodeOrigin: string, edgeOrigin: string): void {
   dropHopByHop(headers);
   const location = headers.get('location');
   if (location && URL.canParse(location)) {
@@ -109,5 +105,4 @@ export function downstreamResponseHeaders(
   if (!headers.has('content-encoding') && !headers.has('content-length')) {
     headers.set('content-encoding', 'identity');
   }
-  return headers;
 }

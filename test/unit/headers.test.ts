@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamResponseHeaders, dropHopByHop, upstreamRequestHeaders } from '../../src/headers';
+import { adaptResponseHeaders, dropHopByHop, upstreamRequestHeaders } from '../../src/headers';
 
 const edge = {
   clientIp: '203.0.113.9',
@@ -74,8 +74,14 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
-describe('downstreamResponseHeaders', () => {
+describe('adaptResponseHeaders', () => {
   const node = 'http://cb1.internal:8700';
+  /** The client's headers for a node's `upstream` headers. */
+  const downstream = (upstream: Headers) => {
+    const headers = new Headers(upstream);
+    adaptResponseHeaders(headers, node, edge.url.origin);
+    return headers;
+  };
 
   it('passes every Set-Cookie unchanged and drops hop-by-hop fields', () => {
     const upstream = new Headers({
@@ -85,7 +91,7 @@ describe('downstreamResponseHeaders', () => {
     });
     upstream.append('set-cookie', 'gcbSessionServer=.CB_Server_1; Path=/; HttpOnly');
     upstream.append('set-cookie', 'b=2, with comma; Secure');
-    const headers = downstreamResponseHeaders(upstream, node, edge.url.origin);
+    const headers = downstream(upstream);
     expect(headers.getSetCookie()).toEqual([
       'gcbSessionServer=.CB_Server_1; Path=/; HttpOnly',
       'b=2, with comma; Secure',
@@ -99,11 +105,7 @@ describe('downstreamResponseHeaders', () => {
     ['https://elsewhere.example.com/x', 'https://elsewhere.example.com/x'],
     ['http://cb1.internal:8701/other-port', 'http://cb1.internal:8701/other-port'],
   ])('Location %s reaches the client as %s', (location, expected) => {
-    const headers = downstreamResponseHeaders(
-      new Headers({ location, 'content-length': '0' }),
-      node,
-      edge.url.origin,
-    );
+    const headers = downstream(new Headers({ location, 'content-length': '0' }));
     expect(headers.get('location')).toBe(expected);
   });
 
@@ -112,8 +114,6 @@ describe('downstreamResponseHeaders', () => {
     [{ 'content-length': '10' }, null],
     [{ 'content-encoding': 'gzip' }, 'gzip'],
   ])('a body with %j gets Content-Encoding %s', (upstream, expected) => {
-    expect(
-      downstreamResponseHeaders(new Headers(upstream), node, edge.url.origin).get('content-encoding'),
-    ).toBe(expected);
+    expect(downstream(new Headers(upstream)).get('content-encoding')).toBe(expected);
   });
 });
