@@ -2,12 +2,7 @@
  * Sends one client request to one node and returns the node's answer, streaming both ways.
  */
 import type { NodeConfig } from './config';
-import {
-  adaptResponseHeaders,
-  isWebSocketHandshake,
-  REQUEST_ID_HEADER,
-  upstreamRequestHeaders,
-} from './headers';
+import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 
 /** Response header that names the node which served the request. */
 const SERVED_BY_HEADER = 'x-cobrowse-node';
@@ -30,6 +25,8 @@ export interface ForwardOptions {
   readonly headerTimeoutMs: number;
   /** This request's id: sent to the node and back to the client as `X-Request-Id`. */
   readonly requestId: string;
+  /** Is the request a WebSocket opening handshake? */
+  readonly webSocket: boolean;
 }
 
 /**
@@ -50,6 +47,7 @@ export async function forward(
     clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
     url: incomingUrl,
     requestId: options.requestId,
+    webSocket: options.webSocket,
   });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.headerTimeoutMs);
@@ -71,7 +69,7 @@ export async function forward(
   }
   // The node's headers are immutable: one mutable copy, made by the Response that carries them.
   const response =
-    isWebSocketHandshake(request.headers) && upstream.webSocket
+    options.webSocket && upstream.webSocket
       ? // The accepted socket must be given explicitly: `new Response(body, upstream)` drops it.
         new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
       : new Response(upstream.body, upstream);

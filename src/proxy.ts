@@ -57,6 +57,7 @@ async function routeAndForward(
   }
   const started = Date.now();
   const requestId = requestIdOf(request);
+  const webSocket = isWebSocketHandshake(request.headers);
   const tried: string[] = [];
   /** The request's one log line; `retriedFrom` lists the nodes that failed before `node`. */
   const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
@@ -66,7 +67,7 @@ async function routeAndForward(
         requestId,
         method: request.method,
         path: url.pathname,
-        webSocket: isWebSocketHandshake(request.headers),
+        webSocket,
         ...outcome,
         durationMs: Date.now() - started,
         ...(retriedFrom.length > 0 ? { retriedFrom } : {}),
@@ -87,6 +88,7 @@ async function routeAndForward(
     const result = await forward(request, url, chosen.node, {
       headerTimeoutMs: config.connectTimeoutMs,
       requestId,
+      webSocket,
     });
     if (result.ok) {
       const { status } = result.response;

@@ -5,6 +5,7 @@ const edge = {
   clientIp: '203.0.113.9',
   url: new URL('https://cobrowse.example.com/cobrowse/x'),
   requestId: 'req-1',
+  webSocket: false,
 };
 
 describe('dropHopByHop', () => {
@@ -46,9 +47,12 @@ describe('upstreamRequestHeaders', () => {
     });
   });
 
-  it('sets no X-Forwarded-For when the edge does not know the client address', () => {
+  it("forwards no client's X-Forwarded-For when the edge does not know the client address", () => {
     expect(
-      upstreamRequestHeaders(new Headers(), { ...edge, clientIp: undefined }).has('x-forwarded-for'),
+      upstreamRequestHeaders(new Headers({ 'x-forwarded-for': '6.6.6.6' }), {
+        ...edge,
+        clientIp: undefined,
+      }).has('x-forwarded-for'),
     ).toBe(false);
   });
 
@@ -60,7 +64,7 @@ describe('upstreamRequestHeaders', () => {
         'x-drop': '1',
         'sec-websocket-key': 'k',
       }),
-      edge,
+      { ...edge, webSocket: true },
     );
     expect(headers.get('upgrade')).toBe('websocket');
     expect(headers.get('connection')).toBe('Upgrade');

@@ -119,6 +119,7 @@ const headerName = fc.oneof(
     'x-forwarded-proto',
     'x-real-ip',
     'x-request-id',
+    'host',
     'cookie',
     'x-custom',
   ),
@@ -132,14 +133,16 @@ describe('for any request headers', () => {
       fc.property(
         fc.array(fc.tuple(headerName, headerValue), { maxLength: 12 }),
         fc.boolean(),
-        (pairs, webSocket) => {
+        fc.option(fc.constant('203.0.113.9'), { nil: undefined }),
+        (pairs, webSocket, clientIp) => {
           const incoming = new Headers();
           for (const [name, value] of pairs) incoming.append(name, value);
           if (webSocket) incoming.set('upgrade', 'websocket');
           const out = upstreamRequestHeaders(incoming, {
-            clientIp: '203.0.113.9',
+            clientIp,
             url: new URL('https://cobrowse.example.com/cobrowse/x'),
             requestId: 'req-1',
+            webSocket,
           });
           for (const name of HOP_BY_HOP) {
             if (webSocket && name === 'upgrade') expect(out.get(name)).toBe('websocket');
@@ -151,10 +154,11 @@ describe('for any request headers', () => {
             if (FIELD_NAME.test(named) && !(webSocket && (named === 'upgrade' || named === 'connection')))
               expect(out.has(named)).toBe(false);
           }
-          expect(out.get('x-forwarded-for')).toBe('203.0.113.9');
+          expect(out.get('x-forwarded-for')).toBe(clientIp ?? null);
           expect(out.get('x-forwarded-host')).toBe('cobrowse.example.com');
+          expect(out.get('x-forwarded-proto')).toBe('https');
           expect(out.get('x-request-id')).toBe('req-1');
-          expect(out.has('forwarded') || out.has('x-real-ip')).toBe(false);
+          expect(out.has('forwarded') || out.has('x-real-ip') || out.has('host')).toBe(false);
         },
       ),
       { numRuns: 1000 },
