@@ -49,9 +49,15 @@ let healthStatus = 200;
 /** The last 10,000 paths this node was asked for: a test checks none is outside the proxied prefix. */
 const seenPaths = [];
 
+/**
+ * A JSON answer with its length, as Co-browse's Jetty sends its small answers; chunked when a test
+ * asked for a Trailer header, which Node only sends with chunked encoding.
+ */
 const json = (res, status, body, headers = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-demo-node': id, ...headers });
-  res.end(JSON.stringify({ node: id, ...body }));
+  const text = JSON.stringify({ node: id, ...body });
+  const length = res.hasHeader('trailer') ? {} : { 'content-length': Buffer.byteLength(text) };
+  res.writeHead(status, { 'content-type': 'application/json', ...length, 'x-demo-node': id, ...headers });
+  res.end(text);
 };
 const notOwner = (res, session) =>
   json(res, 410, { session, state: 'terminated', reason: 'not-owner', advice: 'start a new session' });
