@@ -1,6 +1,6 @@
-import { request } from 'node:http';
 import { expect, it } from 'vitest';
 import { useCluster } from './cluster';
+import { httpGet } from './raw-client';
 
 const cluster = useCluster(['CB_Server_1']);
 
@@ -12,24 +12,8 @@ interface Echo {
   bytes: number;
 }
 
-/** A raw HTTP/1.1 request, so the test controls hop-by-hop headers fetch() would refuse to send. */
-function rawGet(
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  const url = new URL(path, cluster.router.url);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const rawGet = (path: string, headers: Record<string, string>) =>
+  httpGet(new URL(path, cluster.router.url).href, headers);
 
 it('sets X-Forwarded-* from what the edge saw and ignores the client claims', async () => {
   const res = await rawGet('/cobrowse/echo?a=1&b=2', {
@@ -51,38 +35,7 @@ it('sets X-Forwarded-* from what the edge saw and ignores the client claims', as
   expect(echo.headers.host).toBe(`127.0.0.1:${cluster.nodes[0]?.port}`);
 });
 
-// workerd consumes the client's own Connection, Keep-Alive and TE before the Worker runs, so the
-// Worker cannot see which fields a client named in Connection (unit tests cover that rule); every
-// hop-by-hop field the Worker does see is dropped.
-it('drops the hop-by-hop request headers that reach the Worker', async () => {
-  const res = await rawGet('/cobrowse/echo', {
-    'proxy-authorization': 'Basic c2VjcmV0',
-    'proxy-connection': 'keep-alive',
-    upgrade: 'h2c',
-    'x-kept': '1',
-  });
-  const echo = JSON.parse(res.body) as Echo;
-  for (const name of ['proxy-authorization', 'proxy-connection', 'upgrade']) {
-    expect(echo.headers[name], name).toBeUndefined();
-  }
-  expect(echo.headers['x-kept']).toBe('1');
-});
-
-it("drops the node's hop-by-hop response headers, and those named in its Connection", async () => {
-  const query = new URLSearchParams({
-    connection: 'keep-alive, x-node-hop',
-    'x-node-hop': 'secret',
-    'keep-alive': 'timeout=9',
-    'proxy-authenticate': 'Basic',
-    trailer: 'x-t',
-    'x-kept': '1',
-  });
-  const res = await fetch(`${cluster.router.url}/cobrowse/headers?${query}`);
-  for (const name of ['connection', 'x-node-hop', 'keep-alive', 'proxy-authenticate', 'trailer']) {
-    expect(res.headers.get(name), name).toBeNull();
-  }
-  expect(res.headers.get('x-kept')).toBe('1');
-});
+// Hop-by-hop fields in both directions: hop-by-hop.test.ts, through the Worker as deployed.
 
 it("survives a node's malformed Connection header, still dropping the fields it names", async () => {
   const query = new URLSearchParams({

@@ -1,5 +1,30 @@
-/** A raw HTTP/1.1 client: sends bytes that fetch() would refuse to send, and reads the status line. */
+/**
+ * Clients for requests fetch() would refuse to send: raw bytes (read up to the end of the head), and
+ * GETs with hop-by-hop headers (node:http, whole answer).
+ */
+import { request } from 'node:http';
 import { connect } from 'node:net';
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, unknown>;
+  readonly body: string;
+}
+
+/** A GET with exactly these headers, hop-by-hop ones included. */
+export function httpGet(url: string, headers: Record<string, string>): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 export interface RawAnswer {
   /** The response status, or null when the connection ended without a status line. */
