@@ -24,8 +24,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /**
  * Client claims about its own address or the proxy chain that only the edge may make, and Host. The
  * edge's own `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Request-Id` replace a client's by `set`,
- * so they need no delete: every Headers call crosses into the runtime, about 7,000 instructions each
- * in workerd (BENCHMARKS.md), so none is spent twice.
+ * so they need no delete (every Headers call crosses into the runtime).
  */
 const NOT_FORWARDED = ['forwarded', 'x-real-ip', 'host'];
 
