@@ -13,5 +13,6 @@ export function startRouter(
   nodes: readonly { id: string; url: string }[],
   vars?: Record<string, unknown>,
 ): Promise<Started>;
-export function startPassThrough(origin: string): Promise<Started>;
+export function passThroughWorker(origin: string, options?: { fresh?: boolean }): object;
+export function startPassThrough(origin: string, options?: { fresh?: boolean }): Promise<Started>;
 export function startNginx(nodes: readonly { id: string; url: string }[], port: number): Promise<Started>;

@@ -3,7 +3,7 @@
  * does the proxying (for its CPU and memory):
  * - the router: the built Worker (dist/index.js) in raw Miniflare: one workerd process, the same
  *   runtime as production without wrangler dev's extra proxy hop (which costs ~3x);
- * - a minimal pass-through Worker in the same runtime: the floor our code is compared with;
+ * - minimal pass-through Workers in the same runtime: the floor our code is compared with;
  * - nginx running the guide's nginx sample (Sample Two), adapted to loopback ports;
  * - the origin node itself, direct.
  */
@@ -57,15 +57,26 @@ export function startRouter(nodes, vars = {}) {
   return startMiniflare(routerWorker(nodes, vars));
 }
 
-export function startPassThrough(origin) {
-  return startMiniflare({
+/**
+ * A Worker that sends every request to `origin` and does nothing else. By default the incoming
+ * request itself is the fetch's init; `fresh` builds a new one from its method, headers and body, as
+ * the router does: that skips copying the request's `cf` object, which Miniflare fills with about 30
+ * fields and which costs more than our whole code path (see BENCHMARKS.md).
+ */
+export function passThroughWorker(origin, { fresh = false } = {}) {
+  const init = fresh ? '{ method: request.method, headers: request.headers, body: request.body }' : 'request';
+  return {
     script: `export default {
       fetch(request) {
         const url = new URL(request.url);
-        return fetch(${JSON.stringify(origin)} + url.pathname + url.search, request);
+        return fetch(${JSON.stringify(origin)} + url.pathname + url.search, ${init});
       },
     };`,
-  });
+  };
+}
+
+export function startPassThrough(origin, options) {
+  return startMiniflare(passThroughWorker(origin, options));
 }
 
 /** The guide's "Sample Two for Nginx", with its nodes on loopback and its files in a temp folder. */
