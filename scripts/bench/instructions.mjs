@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMiniflare } from './targets.mjs';
@@ -29,10 +30,8 @@ exec valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=${d
   return path;
 }
 
-/** The path of the workerd binary Miniflare runs. */
-function workerdBinary() {
-  return execFileSync(process.execPath, ['-p', "require('workerd').default"], { encoding: 'utf8' }).trim();
-}
+/** The path of the workerd binary Miniflare runs (the `workerd` package exports it). */
+const WORKERD = createRequire(import.meta.url)('workerd').default;
 
 /** The process callgrind runs: the one that writes the only `callgrind.out.<pid>` file in `dir`. */
 function callgrindPid(dir) {
@@ -59,7 +58,7 @@ function dumpedInstructions(dir, pid) {
 export async function instructionsPerRequest(worker, { path, requests, headers = {} }) {
   const dir = mkdtempSync(join(tmpdir(), 'cobrowse-bench-callgrind-'));
   const previous = process.env.MINIFLARE_WORKERD_PATH;
-  process.env.MINIFLARE_WORKERD_PATH = callgrindWrapper(dir, workerdBinary());
+  process.env.MINIFLARE_WORKERD_PATH = callgrindWrapper(dir, WORKERD);
   let target;
   try {
     target = await startMiniflare(worker);

@@ -23,10 +23,8 @@ export interface HealthBindings {
   readonly HEALTH: DurableObjectNamespace<HealthBoard>;
 }
 
-/** The part of a request's execution context this module needs (Hono and workerd type it apart). */
-interface Background {
-  waitUntil(promise: Promise<unknown>): void;
-}
+/** The part of a request's execution context this module needs. */
+type Background = Pick<ExecutionContext, 'waitUntil'>;
 
 let copy: { snapshot: HealthSnapshot; fetchedAt: number } | undefined;
 let refreshing: Promise<void> | undefined;
