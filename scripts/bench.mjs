@@ -6,14 +6,15 @@
  *   npm run bench                                3 rounds, 3 s per HTTP run; medians
  *   BENCH_SECONDS=10 BENCH_ROUNDS=5 npm run bench
  *
- * Then counts the instructions per request of the router and the pass-through Workers under
- * callgrind: a figure this machine's noise does not move (BENCH_INSTRUCTION_REQUESTS, 0 skips it).
+ * Then counts the work per request of the router and the pass-through Workers under callgrind
+ * (instructions, simulated cache misses and branch mispredictions, estimated cycles): figures this
+ * machine's noise does not move (BENCH_INSTRUCTION_REQUESTS, 0 skips it).
  *
  * Needs nginx, wrk and valgrind (Debian packages): installs them with apt-get when missing.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { instructionsPerRequest } from './bench/instructions.mjs';
+import { workPerRequest } from './bench/callgrind.mjs';
 import { httpLoad, memoryMiB, PROXY_CORE, pinToCore, webSocketRoundTrips } from './bench/load.mjs';
 import {
   passThroughWorker,
@@ -84,7 +85,7 @@ const instructionTargets = new Map([
   ['pass-through Worker', passThroughWorker(origin.url)],
   ['pass-through, fresh request', passThroughWorker(origin.url, { fresh: true })],
 ]);
-const instructions = new Map();
+const counted = new Map();
 
 /** The median of each figure over the rounds: this machine's noise is larger than some effects. */
 function medianOf(samples) {
@@ -132,13 +133,11 @@ try {
   await Promise.all(targets.splice(0).map((target) => target.stop()));
   if (INSTRUCTION_REQUESTS > 0) {
     for (const [name, worker] of instructionTargets) {
-      const perRequest = await instructionsPerRequest(worker, {
-        path: PATH,
-        requests: INSTRUCTION_REQUESTS,
-        headers: PINNED,
-      });
-      instructions.set(name, perRequest);
-      console.log(`instructions counted: ${name}`);
+      counted.set(
+        name,
+        await workPerRequest(worker, { path: PATH, requests: INSTRUCTION_REQUESTS, headers: PINNED }),
+      );
+      console.log(`work counted: ${name}`);
     }
   }
 } finally {
@@ -188,18 +187,30 @@ lines.push(row('router / nginx', router, nginx));
 lines.push(row('router / direct', router, direct));
 lines.push(row('pass-through / direct', pass, direct));
 lines.push(row('nginx / direct', nginx, direct));
-if (instructions.size > 0) {
-  const floor = instructions.get('pass-through Worker');
-  const freshFloor = instructions.get('pass-through, fresh request');
+if (counted.size > 0) {
+  const floor = counted.get('pass-through Worker');
+  const freshFloor = counted.get('pass-through, fresh request');
   lines.push('');
   lines.push(
-    `Instructions per request of the workerd process (callgrind, ${INSTRUCTION_REQUESTS} sequential requests):`,
+    `Work per request of the workerd process (callgrind, ${INSTRUCTION_REQUESTS} sequential requests):`,
   );
   lines.push('');
-  lines.push('| target | instructions/req | / pass-through | / pass-through, fresh request |');
-  lines.push('|---|---|---|---|');
-  for (const [name, count] of instructions) {
-    lines.push(`| ${name} | ${fmt(count)} | ${ratio(count, floor)} | ${ratio(count, freshFloor)} |`);
+  lines.push(
+    '| target | instructions | L1 misses | branch mispredictions | estimated cycles | instructions / pass-through | instructions / pass-through, fresh | cycles / pass-through | cycles / pass-through, fresh |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const [name, work] of counted) {
+    const cells = [
+      fmt(work.instructions),
+      fmt(work.l1Misses),
+      fmt(work.mispredictions),
+      fmt(work.estimatedCycles),
+      ratio(work.instructions, floor.instructions),
+      ratio(work.instructions, freshFloor.instructions),
+      ratio(work.estimatedCycles, floor.estimatedCycles),
+      ratio(work.estimatedCycles, freshFloor.estimatedCycles),
+    ];
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
 }
 lines.push('');

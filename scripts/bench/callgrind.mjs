@@ -1,9 +1,10 @@
 /**
- * Instructions per request of a Worker's workerd process, counted by valgrind's callgrind. Unlike
- * requests per second or CPU time, the count does not depend on what else the machine is doing: the
- * same build and traffic give the same figure to about 1 %. It leaves out what no instruction count
- * sees: the kernel's share (loopback TCP, a wake-up for every log line Miniflare reads) and cache and
- * TLB misses, so it complements the timed runs, it does not replace them.
+ * The work per request of a Worker's workerd process, counted by valgrind's callgrind: instructions,
+ * and the first-level cache misses and branch mispredictions of a simulated CPU with this machine's
+ * caches. Unlike requests per second or CPU time, the counts do not depend on what else the machine
+ * is doing: the same build and traffic give the same figures to about 1.5 %. They leave out the
+ * kernel's share (loopback TCP, a wake-up for every log line Miniflare reads) and TLB misses, so they
+ * complement the timed runs, they do not replace them.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,13 @@ import { startMiniflare } from './targets.mjs';
 /** Requests before counting: the JIT has settled and connection pools are open by then. */
 const WARM_UP_REQUESTS = 200;
 
+/**
+ * Cycles charged per simulated miss in {@link estimatedCycles}: a first-level miss served from the
+ * second level, and a mispredicted branch's pipeline flush, on a current x86 core.
+ */
+const L1_MISS_CYCLES = 12;
+const MISPREDICTION_CYCLES = 15;
+
 /** workerd as Miniflare would start it, but under callgrind, writing its counts into `dir`. */
 function callgrindWrapper(dir, workerd) {
   const path = join(dir, 'workerd-under-callgrind.sh');
@@ -22,7 +30,7 @@ function callgrindWrapper(dir, workerd) {
     path,
     `#!/bin/sh
 # --smc-check: V8 writes and rewrites machine code at run time.
-exec valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=${dir}/callgrind.out.%p \\
+exec valgrind --tool=callgrind --smc-check=all-non-file --cache-sim=yes --branch-sim=yes --callgrind-out-file=${dir}/callgrind.out.%p \\
   ${workerd} "$@" 2>>${dir}/valgrind.log
 `,
   );
@@ -40,22 +48,41 @@ function callgrindPid(dir) {
   return Number(outputs[0].split('.').at(-1));
 }
 
-/** Total instructions (Ir) in the newest dump of `pid`. */
-function dumpedInstructions(dir, pid) {
+/** Event totals (`Ir`, `I1mr`, `Bcm`, ...) in the newest dump of `pid`. */
+function dumpedEvents(dir, pid) {
   const dumps = readdirSync(dir)
     .filter((name) => name.startsWith(`callgrind.out.${pid}.`))
     .sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1)));
   const text = readFileSync(join(dir, dumps.at(-1)), 'utf8');
-  const total = /^(?:summary|totals):\s+(\d+)/m.exec(text)?.[1];
-  if (!total) throw new Error(`no instruction total in ${dumps.at(-1)}`);
-  return Number(total);
+  const names = /^events:\s+(.+)$/m.exec(text)?.[1].split(' ');
+  const totals = /^(?:summary|totals):\s+(.+)$/m.exec(text)?.[1].split(' ').map(Number);
+  if (!names || !totals) throw new Error(`no event totals in ${dumps.at(-1)}`);
+  return Object.fromEntries(names.map((name, index) => [name, totals[index] ?? 0]));
+}
+
+/**
+ * Per request: instructions, first-level misses (instruction and data), branch mispredictions, and
+ * an estimate of cycles from them. The estimate tracks time better than instructions alone: JSON and
+ * `memset` run several instructions per cycle, while code spread over many runtime functions stalls
+ * on instruction-cache misses and mispredicted branches.
+ */
+function perRequest(events, requests) {
+  const l1Misses = (events.I1mr + events.D1mr + events.D1mw) / requests;
+  const mispredictions = (events.Bcm + events.Bim) / requests;
+  const instructions = events.Ir / requests;
+  return {
+    instructions,
+    l1Misses,
+    mispredictions,
+    estimatedCycles: instructions + L1_MISS_CYCLES * l1Misses + MISPREDICTION_CYCLES * mispredictions,
+  };
 }
 
 /**
  * Starts `worker` in Miniflare with workerd under callgrind, sends `requests` sequential GETs of
- * `path` after a warm-up, and returns the instructions the process executed per request.
+ * `path` after a warm-up, and returns the process's work per request ({@link perRequest}).
  */
-export async function instructionsPerRequest(worker, { path, requests, headers = {} }) {
+export async function workPerRequest(worker, { path, requests, headers = {} }) {
   const dir = mkdtempSync(join(tmpdir(), 'cobrowse-bench-callgrind-'));
   const previous = process.env.MINIFLARE_WORKERD_PATH;
   process.env.MINIFLARE_WORKERD_PATH = callgrindWrapper(dir, WORKERD);
@@ -82,7 +109,7 @@ export async function instructionsPerRequest(worker, { path, requests, headers =
     execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
     await send(requests);
     execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
-    return dumpedInstructions(dir, pid) / requests;
+    return perRequest(dumpedEvents(dir, pid), requests);
   } finally {
     await target.stop();
     rmSync(dir, { recursive: true, force: true });
