@@ -79,7 +79,7 @@ const targets = [
  * requests 40x over; what is counted is the work a request does.
  */
 const QUIET_HEALTH = { HEALTH_INTERVAL_MS: 3_600_000 };
-const instructionTargets = new Map([
+const countedTargets = new Map([
   ['router', routerWorker(nodes, QUIET_HEALTH)],
   ['router, LOG_REQUESTS=errors', routerWorker(nodes, { ...QUIET_HEALTH, LOG_REQUESTS: 'errors' })],
   ['pass-through Worker', passThroughWorker(origin.url)],
@@ -132,7 +132,7 @@ try {
   }
   await Promise.all(targets.splice(0).map((target) => target.stop()));
   if (INSTRUCTION_REQUESTS > 0) {
-    for (const [name, worker] of instructionTargets) {
+    for (const [name, worker] of countedTargets) {
       counted.set(
         name,
         await workPerRequest(worker, { path: PATH, requests: INSTRUCTION_REQUESTS, headers: PINNED }),

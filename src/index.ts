@@ -7,15 +7,14 @@
 import { app, OPS_PREFIX } from './app';
 import type { AppEnv } from './app-env';
 import { proxy } from './proxy';
+import { isWithin } from './routing';
 
 export { HealthBoard } from './health/board';
 
 export default {
   fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname === OPS_PREFIX || url.pathname.startsWith(`${OPS_PREFIX}/`)) {
-      return app.fetch(request, env, ctx);
-    }
+    if (isWithin(url.pathname, OPS_PREFIX)) return app.fetch(request, env, ctx);
     return proxy(request, url, env, ctx);
   },
 } satisfies ExportedHandler<AppEnv['Bindings']>;

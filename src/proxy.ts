@@ -10,7 +10,7 @@ import { isWebSocketHandshake } from './headers';
 import { availabilityFrom } from './health/availability';
 import { readHealth, reportFailure } from './health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from './log';
-import { type Route, readPin, retryRoute, route } from './routing';
+import { isWithin, type Route, readPin, retryRoute, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
 const RETRY_AFTER_S = 5;
@@ -52,16 +52,16 @@ async function routeAndForward(
   ctx: ExecutionContext,
 ): Promise<Response> {
   const config = configFor(env);
-  if (url.pathname !== config.pathPrefix && !url.pathname.startsWith(`${config.pathPrefix}/`)) {
+  if (!isWithin(url.pathname, config.pathPrefix)) {
     throw new EdgeError(404, 'not_found', `only ${config.pathPrefix} and paths below it are routed here`);
   }
   const started = Date.now();
   const requestId = requestIdOf(request);
   const webSocket = isWebSocketHandshake(request.headers);
-  const tried: string[] = [];
+  const tried = new Set<string>();
   /** The request's one log line; `retriedFrom` lists the nodes that failed before `node`. */
   const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
-    const retriedFrom = tried.filter((id) => id !== outcome.node);
+    const retriedFrom = [...tried].filter((id) => id !== outcome.node);
     logRequest(
       {
         requestId,
@@ -97,11 +97,9 @@ async function routeAndForward(
       return result.response;
     }
     reportFailure(env, ctx, chosen.node.id, result.detail);
-    tried.push(chosen.node.id);
+    tried.add(chosen.node.id);
     failed = { route: chosen, result };
-    chosen = isReplayable(request)
-      ? retryRoute(config, availabilityOf, new Set(tried), Math.random())
-      : undefined;
+    chosen = isReplayable(request) ? retryRoute(config, availabilityOf, tried, Math.random()) : undefined;
   }
 
   if (!failed) {

@@ -26,6 +26,11 @@ export interface Route {
   readonly reason: RouteReason;
 }
 
+/** Is `pathname` the path `prefix` itself or below it (`/a` and `/a/b`, not `/ab`)? */
+export function isWithin(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
+}
+
 /**
  * The node a request is pinned to: the sticky parameter if it names a roster node, else the sticky
  * cookie. A parameter that names no node does not hide a valid cookie: both are the client's word for

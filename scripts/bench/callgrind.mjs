@@ -17,7 +17,7 @@ import { startMiniflare } from './targets.mjs';
 const WARM_UP_REQUESTS = 200;
 
 /**
- * Cycles charged per simulated miss in {@link estimatedCycles}: a first-level miss served from the
+ * Cycles charged per simulated miss in the estimate of {@link perRequest}: a first-level miss served from the
  * second level, and a mispredicted branch's pipeline flush, on a current x86 core.
  */
 const L1_MISS_CYCLES = 12;
