@@ -2,10 +2,10 @@
  * Hop-by-hop fields (RFC 9110 7.6.1), both ways, through the Worker as deployed: its bundle in raw
  * Miniflare. wrangler dev's proxy hop would consume the client's Connection before the Worker runs.
  *
- * The router removes the hop-by-hop fields the runtime would pass on (Proxy-*, and the fields that
- * Connection names) and leaves Connection, Keep-Alive, TE, Trailer, Transfer-Encoding and Upgrade to
- * workerd, which writes those itself for each connection. These tests prove that none of them
- * crosses, whichever of the two removes it.
+ * The router removes every hop-by-hop field and the fields Connection names; workerd also drops and
+ * writes Connection, Keep-Alive, TE, Trailer, Transfer-Encoding and Upgrade itself for each
+ * connection, but passes Proxy-* and Connection-named fields on. These tests prove that none of them
+ * crosses.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
