@@ -1,5 +1,5 @@
 /** Hono's typing of this Worker: its env bindings and the per-request variables. */
-import type { Config } from './config';
+import type { Config } from './config/config';
 import type { HealthBindings } from './health/snapshot';
 
 export interface AppEnv {

@@ -4,10 +4,10 @@
  * request in workerd, about 5 % of a whole proxied request (BENCHMARKS.md), for routing that is one
  * prefix test.
  */
-import { app, OPS_PREFIX } from './app';
+import { app, OPS_PREFIX } from './admin/app';
 import type { AppEnv } from './app-env';
-import { proxy } from './proxy';
-import { isWithin } from './routing';
+import { proxy } from './proxy/proxy';
+import { isWithin } from './proxy/routing';
 
 export { HealthBoard } from './health/board';
 

@@ -2,8 +2,8 @@
  * Structured logs: one JSON object per line, `msg` first, the form Workers Logs indexes field by field.
  * Every line the router writes goes through {@link logEvent}.
  */
-import type { LogRequests } from './config';
-import type { RouteReason } from './routing';
+import type { LogRequests } from './config/config';
+import type { RouteReason } from './proxy/routing';
 
 export interface RequestLog {
   readonly requestId: string;

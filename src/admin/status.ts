@@ -2,7 +2,7 @@
  * The status document: every node as the router sees it, and the effective configuration (no
  * secrets). The JSON API returns it; the status page renders it.
  */
-import type { Config } from '../config';
+import type { Config } from '../config/config';
 import type { HealthSnapshot, NodeStatus } from '../health/board';
 
 /** One word per node for people: what routing does with it now. */

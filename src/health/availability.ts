@@ -2,7 +2,7 @@
  * What routing may do with each node, derived from a health snapshot: the one predicate through which
  * choosing a node reads health.
  */
-import type { NodeConfig } from '../config';
+import type { NodeConfig } from '../config/config';
 import type { HealthSnapshot } from './board';
 
 /**

@@ -6,7 +6,7 @@
  * The alarm is armed on first use, so a fresh deployment starts checking with its first request.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { type Config, parseConfig } from '../config';
+import { type Config, parseConfig } from '../config/config';
 import { logEvent } from '../log';
 import { probe } from './probe';
 import {

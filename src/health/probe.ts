@@ -2,7 +2,7 @@
  * One active check of one node: `GET <origin><path>`, passed when the status is expected and the
  * answer came within the timeout.
  */
-import type { HealthConfig, NodeConfig } from '../config';
+import type { HealthConfig, NodeConfig } from '../config/config';
 import type { CheckOutcome } from './state';
 
 export async function probe(node: NodeConfig, health: HealthConfig): Promise<CheckOutcome> {

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
-import { HOP_BY_HOP } from '../../src/headers';
+import { HOP_BY_HOP } from '../../src/proxy/headers';
 import { type DemoNode, startNodes } from './cluster';
 import { httpGet } from './raw-client';
 

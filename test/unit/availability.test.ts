@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { NodeConfig } from '../../src/config';
+import type { NodeConfig } from '../../src/config/config';
 import { availabilityFrom } from '../../src/health/availability';
 import type { HealthSnapshot, NodeStatus } from '../../src/health/board';
 import { initialHealth, type NodeMode } from '../../src/health/state';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ConfigResult, DEFAULTS, parseConfig } from '../../src/config';
+import { type ConfigResult, DEFAULTS, parseConfig } from '../../src/config/config';
 
 const NODES = [
   { id: 'CB_Server_1', url: 'http://cb1.example.com:8700' },

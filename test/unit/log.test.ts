@@ -1,5 +1,5 @@
 import { afterEach, expect, it, vi } from 'vitest';
-import type { LogRequests } from '../../src/config';
+import type { LogRequests } from '../../src/config/config';
 import { isRoutine, logRequest, type RequestLog } from '../../src/log';
 
 const base: RequestLog = {

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Config, parseConfig } from '../../src/config';
-import { FIELD_NAME, HOP_BY_HOP, upstreamRequestHeaders } from '../../src/headers';
+import { type Config, parseConfig } from '../../src/config/config';
 import type { Availability } from '../../src/health/availability';
-import { chooseByWeight, cookieValues, readPin, route } from '../../src/routing';
+import { FIELD_NAME, HOP_BY_HOP, upstreamRequestHeaders } from '../../src/proxy/headers';
+import { chooseByWeight, cookieValues, readPin, route } from '../../src/proxy/routing';
 
 // CI replays one fixed sample, so a red run reproduces; local runs draw new inputs every time.
 if (process.env.CI) fc.configureGlobal({ seed: 20_261_124 });

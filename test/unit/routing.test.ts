@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Config, parseConfig } from '../../src/config';
+import { type Config, parseConfig } from '../../src/config/config';
 import type { Availability, AvailabilityOf } from '../../src/health/availability';
-import { chooseByWeight, cookieValues, readPin, retryRoute, route } from '../../src/routing';
+import { chooseByWeight, cookieValues, readPin, retryRoute, route } from '../../src/proxy/routing';
 
 function configOf(env: Record<string, unknown>): Config {
   const result = parseConfig(env);

@@ -5,8 +5,8 @@
  * matched exactly against roster ids and never turned into a host or URL; anything unknown, empty,
  * malformed or ambiguous is "no pin", never an error.
  */
-import type { Config, NodeConfig } from './config';
-import type { AvailabilityOf } from './health/availability';
+import type { Config, NodeConfig } from '../config/config';
+import type { AvailabilityOf } from '../health/availability';
 
 /**
  * Why a request went to its node; written to the log line of every request. `owner-down`: its pinned

@@ -4,10 +4,10 @@
  * with a 500 naming every problem.
  */
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from './app-env';
+import type { AppEnv } from '../app-env';
+import { EdgeError } from '../errors';
+import { logEvent } from '../log';
 import { type Config, type ConfigResult, parseConfig } from './config';
-import { EdgeError } from './errors';
-import { logEvent } from './log';
 
 const parsed = new WeakMap<object, ConfigResult>();
 

@@ -2,14 +2,14 @@
  * The proxy handler: read health, choose the node, forward, retry where nothing can have been
  * processed, report failures to the health board off the response path, log the outcome.
  */
-import type { AppEnv } from './app-env';
-import { configFor } from './config-middleware';
-import { EdgeError, errorResponse } from './errors';
+import type { AppEnv } from '../app-env';
+import { configFor } from '../config/load';
+import { EdgeError, errorResponse } from '../errors';
+import { availabilityFrom } from '../health/availability';
+import { readHealth, reportFailure } from '../health/snapshot';
+import { logRequest, type RequestLog, requestIdOf } from '../log';
 import { type Forwarded, forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
-import { availabilityFrom } from './health/availability';
-import { readHealth, reportFailure } from './health/snapshot';
-import { logRequest, type RequestLog, requestIdOf } from './log';
 import { isWithin, type Route, readPin, retryRoute, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */

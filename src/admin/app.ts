@@ -4,11 +4,11 @@
  */
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import { ops } from './admin/ops-app';
-import type { AppEnv } from './app-env';
-import { loadConfig } from './config-middleware';
-import { errorResponse } from './errors';
-import { requestIdOf } from './log';
+import type { AppEnv } from '../app-env';
+import { loadConfig } from '../config/load';
+import { errorResponse } from '../errors';
+import { requestIdOf } from '../log';
+import { ops } from './ops-app';
 
 /** The operations paths: `/__lb` and everything below it. */
 export const OPS_PREFIX = '/__lb';

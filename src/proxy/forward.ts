@@ -1,7 +1,7 @@
 /**
  * Sends one client request to one node and returns the node's answer, streaming both ways.
  */
-import type { NodeConfig } from './config';
+import type { NodeConfig } from '../config/config';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 
 /** Response header that names the node which served the request. */

@@ -1,4 +1,4 @@
-import { type FieldReader, fieldReader } from './config-fields';
+import { type FieldReader, fieldReader } from './fields';
 
 /**
  * The router's configuration: parsed once from the Worker's env into a typed, frozen object.
