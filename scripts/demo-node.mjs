@@ -23,6 +23,7 @@
  *   GET  /headers?name=value      answers with these response headers
  *   GET  /status/:code            answers with that status
  *   ANY  /hang                    never answers
+ *   ANY  /reset                   drops the connection without an answer (the node stays up)
  *   POST /control?status          from now on the health check answers `status` (the node still serves)
  *   GET  /control                 every request path this node has received, for tests
  *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close
@@ -147,6 +148,8 @@ const routes = {
   'GET /status': (_req, res, url) => json(res, Number(url.pathname.split('/')[3]), {}),
   'GET /hang': () => {},
   'POST /hang': () => {},
+  'GET /reset': (req) => req.socket.destroy(),
+  'POST /reset': (req) => req.socket.destroy(),
 };
 
 const server = createServer((req, res) => {

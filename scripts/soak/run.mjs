@@ -20,13 +20,15 @@ import { buildWorker } from '../build-worker.mjs';
 import { startDemoCluster, startDemoNode } from '../demo-cluster.mjs';
 
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3', 'CB_Server_4'];
+// CONNECT_TIMEOUT_MS stays at its 45 s default: failover must come from health, not from that timer.
 const HEALTH = {
   HEALTH_INTERVAL_MS: 500,
   HEALTH_TIMEOUT_MS: 300,
   HEALTH_FALL: 2,
   HEALTH_RISE: 2,
-  CONNECT_TIMEOUT_MS: 2000,
 };
+/** A poll not answered within this long counts as an error (it waits 1 s at its node). */
+const POLL_DEADLINE_MS = 10_000;
 /** An echo later than this counts as lost (the node is gone or frozen): the client reconnects. */
 const ECHO_DEADLINE_MS = 3000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,7 +57,10 @@ async function startSession(routerUrl, node) {
   return { node, session: body.session, cookie: `gcbSessionServer=.${node}`, ended: false };
 }
 
-/** One WebSocket session: a numbered message a second; reconnects when its socket fails, until told it ended. */
+/**
+ * One WebSocket session: a numbered message a second once its node greeted it (as a CometD client
+ * sends only after its handshake); reconnects when its socket fails, until told it ended.
+ */
 async function socketClient(routerUrl, session, tally, running) {
   const url = `${routerUrl.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`;
   let seq = 0;
@@ -63,6 +68,8 @@ async function socketClient(routerUrl, session, tally, running) {
     const socket = new WebSocket(url, { headers: { cookie: session.cookie } });
     const pending = new Map();
     const closed = new Promise((resolve) => socket.on('close', resolve));
+    let greet = () => {};
+    const greeted = new Promise((resolve) => (greet = resolve));
     socket.on('error', () => {});
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString());
@@ -70,19 +77,17 @@ async function socketClient(routerUrl, session, tally, running) {
         if (message.node === session.node) tally.misrouted++;
         session.ended = true;
         tally.ended++;
+        greet();
         return;
       }
-      if (message.state === 'connected') return;
+      if (message.state === 'connected') return greet();
       const sent = pending.get(message.echo);
       if (sent === undefined) return;
       pending.delete(message.echo);
       if (message.node === session.node) tally.echoed++;
       else tally.misrouted++;
     });
-    const opened = await Promise.race([
-      new Promise((resolve) => socket.once('open', () => resolve(true))),
-      closed.then(() => false),
-    ]);
+    const opened = await Promise.race([greeted.then(() => true), closed.then(() => false)]);
     while (opened && running() && !session.ended && socket.readyState === WebSocket.OPEN) {
       const text = `m${seq++}`;
       pending.set(text, Date.now());
@@ -105,7 +110,7 @@ async function pollClient(routerUrl, session, tally, running) {
     try {
       const res = await fetch(`${routerUrl}/cobrowse/poll?session=${session.session}&wait=1000`, {
         headers: { cookie: session.cookie },
-        signal: AbortSignal.timeout(HEALTH.CONNECT_TIMEOUT_MS * 3),
+        signal: AbortSignal.timeout(POLL_DEADLINE_MS),
       });
       const body = await res.json();
       tally.polls++;
@@ -202,8 +207,8 @@ export async function runSoak({ seconds, sockets, polls, build = true, log = () 
  * - no echo or poll answer ever came from a node that does not own the session;
  * - no poll got an error: a failed node's polls went to another node and were told the session ended;
  * - the untouched node lost nothing and ended nothing;
- * - every session of the killed and the frozen node ended with the termination answer, and the
- *   unhealthy node's long-polls did too (its open sockets may go on: it still serves them).
+ * - every session of the killed, the frozen and the unhealthy node ended with the termination answer
+ *   (the unhealthy node's too: ON_MARKED_DOWN=shutdown-sessions, the default, closes its sockets).
  */
 export function brokenPromises({ tallies }) {
   const broken = [];
@@ -219,18 +224,13 @@ export function brokenPromises({ tallies }) {
       `CB_Server_4 (untouched): sent ${calm.sent}, echoed ${calm.echoed}, lost ${calm.lost}, ended ${calm.ended}`,
     );
   }
-  for (const id of ['CB_Server_1', 'CB_Server_2']) {
+  for (const id of ['CB_Server_1', 'CB_Server_2', 'CB_Server_3']) {
     const tally = tallies[id];
     if (tally.ended !== tally.sockets + tally.pollers) {
       broken.push(
         `${id} (failed): ${tally.ended} of ${tally.sockets + tally.pollers} sessions ended with the termination answer`,
       );
     }
-  }
-  if (tallies.CB_Server_3.ended < tallies.CB_Server_3.pollers) {
-    broken.push(
-      `CB_Server_3 (unhealthy): ${tallies.CB_Server_3.ended} ended, fewer than its ${tallies.CB_Server_3.pollers} long-polls`,
-    );
   }
   return broken;
 }

@@ -22,6 +22,7 @@ export interface StatusReport {
     readonly connectTimeoutMs: number;
     readonly health: Config['health'];
     readonly logRequests: Config['logRequests'];
+    readonly replayBodyBytes: number;
   };
   /** Calls the health board has served since it started. */
   readonly healthBoardCalls: number;
@@ -34,11 +35,20 @@ export function stateOf(node: NodeStatus): NodeState {
 }
 
 export function statusReport(snapshot: HealthSnapshot, config: Config): StatusReport {
-  const { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests } = config;
+  const { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests, replayBodyBytes } =
+    config;
   return {
     takenAt: snapshot.takenAt,
     nodes: snapshot.nodes.map((node) => ({ ...node, state: stateOf(node) })),
-    config: { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests },
+    config: {
+      stickyCookie,
+      stickyParam,
+      pathPrefix,
+      connectTimeoutMs,
+      health,
+      logRequests,
+      replayBodyBytes,
+    },
     healthBoardCalls: snapshot.calls,
   };
 }

@@ -34,7 +34,22 @@ export interface Config {
   readonly health: HealthConfig;
   /** Which requests write a log line: `all` (default), `errors` (failures, retries, owner-down), `off`. */
   readonly logRequests: LogRequests;
+  /**
+   * Request bodies of at most this many bytes (by `Content-Length`) are read before they are sent, so
+   * the request can go to another node when its first node is confirmed dead or goes down while it
+   * waits. Larger and unknown-length bodies stream and are never sent twice. Default 65536; 0 = never.
+   */
+  readonly replayBodyBytes: number;
 }
+
+/**
+ * What happens to the sessions of a node marked down by its health checks while it still answers them
+ * (with a failing status). `shutdown-sessions` (default): like any down node, it gets nothing, and its
+ * waiting requests and open WebSockets are ended so their clients reconnect and are told the session
+ * ended. `drain`: it is treated as draining: its pinned traffic, sockets included, stays with it; it
+ * gets no new sessions. A node whose checks time out or are refused is shut down either way.
+ */
+export type OnMarkedDown = 'shutdown-sessions' | 'drain';
 
 export type LogRequests = 'all' | 'errors' | 'off';
 
@@ -52,6 +67,8 @@ export interface HealthConfig {
   readonly fall: number;
   /** Statuses of a passing check, as `[min, max]` ranges. Default `2xx`. */
   readonly expect: readonly (readonly [number, number])[];
+  /** Sessions of a node marked down that still answers its checks. Default `shutdown-sessions`. */
+  readonly onMarkedDown: OnMarkedDown;
 }
 
 export type ConfigResult =
@@ -74,6 +91,10 @@ export const DEFAULTS = {
   HEALTH_FALL: 2,
   HEALTH_EXPECT: '2xx',
   LOG_REQUESTS: 'all',
+  // Covers a CometD handshake, connect or publish batch (a few KB) with room to spare; DOM snapshots
+  // (10 MB) stream instead. nginx buffers every request body (8-16 KB in memory, then on disk).
+  REPLAY_BODY_BYTES: 65_536,
+  ON_MARKED_DOWN: 'shutdown-sessions',
 } as const;
 
 /** A node id is a cookie-safe token, so it can be matched exactly and printed safely. */
@@ -108,6 +129,7 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
       /^(all|errors|off)$/,
       'all, errors or off',
     ) as LogRequests,
+    replayBodyBytes: read.integer('REPLAY_BODY_BYTES', DEFAULTS.REPLAY_BODY_BYTES, 0, 1_048_576),
   };
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
 }
@@ -127,6 +149,12 @@ function parseHealth(read: FieldReader): HealthConfig {
     rise: read.integer('HEALTH_RISE', DEFAULTS.HEALTH_RISE, 1, 100),
     fall: read.integer('HEALTH_FALL', DEFAULTS.HEALTH_FALL, 1, 100),
     expect: read.statusRanges('HEALTH_EXPECT', DEFAULTS.HEALTH_EXPECT),
+    onMarkedDown: read.string(
+      'ON_MARKED_DOWN',
+      DEFAULTS.ON_MARKED_DOWN,
+      /^(shutdown-sessions|drain)$/,
+      'shutdown-sessions or drain',
+    ) as OnMarkedDown,
   };
 }
 

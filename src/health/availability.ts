@@ -2,38 +2,46 @@
  * What routing may do with each node, derived from a health snapshot: the one predicate through which
  * choosing a node reads health.
  */
-import type { NodeConfig } from '../config/config';
+import type { NodeConfig, OnMarkedDown } from '../config/config';
 import type { HealthSnapshot } from './board';
 
 /**
  * `serving`: takes new and pinned sessions. `draining`: keeps its pinned sessions, takes no new ones.
- * `unavailable`: down or disabled; its sessions go elsewhere, where they end cleanly.
+ * `unavailable`: down or disabled; its sessions go elsewhere, where they end cleanly, and whatever is
+ * still open on it (waiting requests, streams, WebSockets) is ended.
  */
 export type Availability = 'serving' | 'draining' | 'unavailable';
 
 export type AvailabilityOf = (node: NodeConfig) => Availability;
 
 const everyoneServes: AvailabilityOf = () => 'serving';
-/** One predicate per snapshot: a snapshot serves many requests, and is never changed. */
-const predicates = new WeakMap<HealthSnapshot, AvailabilityOf>();
+/**
+ * One predicate per snapshot: a snapshot serves many requests, and is never changed. (`onMarkedDown`
+ * is config, fixed for an isolate's life; it is kept with the predicate only to stay correct if not.)
+ */
+const predicates = new WeakMap<HealthSnapshot, { onMarkedDown: OnMarkedDown; predicate: AvailabilityOf }>();
 
 /** Without a snapshot (the board was never reached) every node counts as serving. */
-export function availabilityFrom(snapshot: HealthSnapshot | undefined): AvailabilityOf {
+export function availabilityFrom(
+  snapshot: HealthSnapshot | undefined,
+  onMarkedDown: OnMarkedDown,
+): AvailabilityOf {
   if (!snapshot) return everyoneServes;
-  let predicate = predicates.get(snapshot);
-  if (!predicate) {
-    predicate = predicateOf(snapshot);
-    predicates.set(snapshot, predicate);
+  let cached = predicates.get(snapshot);
+  if (cached?.onMarkedDown !== onMarkedDown) {
+    cached = { onMarkedDown, predicate: predicateOf(snapshot, onMarkedDown) };
+    predicates.set(snapshot, cached);
   }
-  return predicate;
+  return cached.predicate;
 }
 
-function predicateOf(snapshot: HealthSnapshot): AvailabilityOf {
+function predicateOf(snapshot: HealthSnapshot, onMarkedDown: OnMarkedDown): AvailabilityOf {
   const byId = new Map(snapshot.nodes.map((status) => [status.id, status]));
   return (node) => {
     const status = byId.get(node.id);
     if (!status) return 'serving';
-    if (!status.up || status.mode === 'disabled') return 'unavailable';
+    if (status.mode === 'disabled') return 'unavailable';
+    if (!status.up) return onMarkedDown === 'drain' && status.answering ? 'draining' : 'unavailable';
     return status.mode === 'draining' ? 'draining' : 'serving';
   };
 }

@@ -115,7 +115,10 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
   private healthOf(nodeId: string): NodeHealth {
     const node = this.config().nodesById.get(nodeId);
     const stored = this.ctx.storage.kv.get<StoredNode>(`node:${nodeId}`);
-    return stored && stored.origin === node?.origin ? stored.health : initialHealth();
+    // Spread over a fresh start: health stored by an older version gets the fields it lacks.
+    return stored && stored.origin === node?.origin
+      ? { ...initialHealth(), ...stored.health }
+      : initialHealth();
   }
 
   /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */

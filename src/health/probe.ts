@@ -19,15 +19,25 @@ export async function probe(node: NodeConfig, health: HealthConfig): Promise<Che
     const expected = health.expect.some(([min, max]) => res.status >= min && res.status <= max);
     return expected
       ? { ok: true, latencyMs }
-      : { ok: false, latencyMs, error: `health check answered ${res.status}` };
+      : { ok: false, failure: 'status', latencyMs, error: `health check answered ${res.status}` };
   } catch (error) {
     const timedOut = error instanceof Error && error.name === 'TimeoutError';
-    return {
-      ok: false,
-      latencyMs: null,
-      error: timedOut
-        ? `no answer within ${health.timeoutMs} ms`
-        : `unreachable: ${(error as Error).message}`,
-    };
+    return timedOut
+      ? { ok: false, failure: 'timeout', latencyMs: null, error: `no answer within ${health.timeoutMs} ms` }
+      : {
+          ok: false,
+          failure: 'unreachable',
+          latencyMs: null,
+          error: `unreachable: ${(error as Error).message}`,
+        };
   }
+}
+
+/**
+ * Is the node dead? True when a fresh request to its health path cannot connect at all. An answer of
+ * any status, or a timeout (a hung node may still wake and process what it was sent), is not proof.
+ */
+export async function isDead(node: NodeConfig, health: HealthConfig): Promise<boolean> {
+  const outcome = await probe(node, health);
+  return !outcome.ok && outcome.failure === 'unreachable';
 }

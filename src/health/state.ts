@@ -16,6 +16,12 @@ export interface Transition {
 
 export interface NodeHealth {
   readonly up: boolean;
+  /**
+   * Did the node's last active check get an HTTP answer (whatever its status)? A down node that still
+   * answers is alive and may be serving its sessions (see `ON_MARKED_DOWN`); one that does not is dead
+   * or hung.
+   */
+  readonly answering: boolean;
   readonly mode: NodeMode;
   /** Consecutive passed active checks. */
   readonly passes: number;
@@ -35,9 +41,18 @@ export interface Thresholds {
   readonly fall: number;
 }
 
+/**
+ * One active check. A failed one says how: `status` (the node answered with an unexpected status),
+ * `timeout` (no answer in time), `unreachable` (refused or reset).
+ */
 export type CheckOutcome =
   | { readonly ok: true; readonly latencyMs: number }
-  | { readonly ok: false; readonly latencyMs: number | null; readonly error: string };
+  | {
+      readonly ok: false;
+      readonly failure: 'status' | 'timeout' | 'unreachable';
+      readonly latencyMs: number | null;
+      readonly error: string;
+    };
 
 export const MAX_TRANSITIONS = 10;
 
@@ -45,6 +60,7 @@ export const MAX_TRANSITIONS = 10;
 export function initialHealth(): NodeHealth {
   return {
     up: true,
+    answering: true,
     mode: 'active',
     passes: 0,
     failures: 0,
@@ -62,7 +78,12 @@ export function recordCheck(
   now: number,
   limits: Thresholds,
 ): NodeHealth {
-  const checked = { ...health, lastCheckAt: now, latencyMs: outcome.latencyMs };
+  const checked = {
+    ...health,
+    lastCheckAt: now,
+    latencyMs: outcome.latencyMs,
+    answering: outcome.ok || outcome.failure === 'status',
+  };
   if (outcome.ok) {
     const passes = health.passes + 1;
     const next = { ...checked, passes, failures: 0 };

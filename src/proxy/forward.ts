@@ -1,11 +1,28 @@
 /**
- * Sends one client request to one node and returns the node's answer, streaming both ways.
+ * Sends one client request to one node and returns the node's answer, streaming both ways, and keeps
+ * whatever stays open on the node (the wait for headers, a streamed body, a WebSocket) watched, so that
+ * it ends as soon as the node goes.
  */
 import type { NodeConfig } from '../config/config';
+import type { FailureKind } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
+import type { Watch } from './in-flight';
+import { relayWebSocket } from './websocket-relay';
 
 /** Response header that names the node which served the request. */
 const SERVED_BY_HEADER = 'x-cobrowse-node';
+
+/**
+ * A request still waiting for headers after this long is watched. Quick answers (nearly all of them)
+ * never are: their one timer is cleared before it fires, as the header timer alone was before.
+ */
+const WATCH_AFTER_MS = 250;
+
+/**
+ * Response bodies longer than this, or of unknown length (streams), are watched while they flow; a
+ * shorter one arrives in one go with its headers.
+ */
+const WATCHED_BODY_BYTES = 65_536;
 
 /**
  * Does forwarding `request` send a body? Never for GET and HEAD: fetch() refuses one there, yet workerd
@@ -17,25 +34,31 @@ export function sendsBody(request: Request): boolean {
 
 export type Forwarded =
   | { readonly ok: true; readonly response: Response }
-  /** The node sent no response headers: `timeout` after the header limit, else `unreachable`. */
-  | { readonly ok: false; readonly failure: 'unreachable' | 'timeout'; readonly detail: string };
+  /** The node sent no response headers. */
+  | { readonly ok: false; readonly failure: FailureKind; readonly detail: string };
 
 export interface ForwardOptions {
-  /** Time the node has to send response headers. */
+  /** What to send as the body: the client's stream, a copy read whole, or null. */
+  readonly body: BodyInit | null;
+  /** Time the node has to send response headers: a last resort, above the longest long-poll hold. */
   readonly headerTimeoutMs: number;
   /** This request's id: sent to the node and back to the client as `X-Request-Id`. */
   readonly requestId: string;
   /** Is the request a WebSocket opening handshake? */
   readonly webSocket: boolean;
+  /** Starts watching the node for this request (in-flight.ts, bound to this request's env and context). */
+  readonly watch: (node: NodeConfig) => Watch;
+  /** Keeps a watched body's request alive while it flows. */
+  readonly ctx: Pick<ExecutionContext, 'waitUntil'>;
 }
 
 /**
  * Forwards `request` (whose parsed URL is `incomingUrl`) to `node`. Bodies are passed as streams, never
- * read: a 10 MB DOM snapshot or an endless stream flows through chunk by chunk. Redirects are returned
- * to the client, not followed.
+ * read here: a 10 MB DOM snapshot or an endless stream flows through chunk by chunk. Redirects are
+ * returned to the client, not followed.
  *
- * The header limit covers the wait for response headers only: its timer is cleared once they arrive,
- * so a long body or an open WebSocket afterwards is never cut by it.
+ * The header limit covers the wait for response headers only, so a long body or an open WebSocket
+ * afterwards is never cut by it; the node going is what cuts them.
  */
 export async function forward(
   request: Request,
@@ -49,32 +72,104 @@ export async function forward(
     requestId: options.requestId,
     webSocket: options.webSocket,
   });
+  // One controller ends the attempt, whatever ends it: the header limit, or the node going (which
+  // also cuts a body that is still flowing).
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.headerTimeoutMs);
+  let ended: 'timeout' | 'node-down' | undefined;
+  const end = (why: 'timeout' | 'node-down') => {
+    ended ??= why;
+    controller.abort();
+  };
+  let watch: Watch | undefined;
+  const watched = () => {
+    if (!watch) {
+      watch = options.watch(node);
+      watch.gone.then(() => end('node-down'));
+    }
+    return watch;
+  };
+  const { headerTimeoutMs } = options;
+  let timer = setTimeout(
+    () => {
+      watched();
+      timer = setTimeout(() => end('timeout'), headerTimeoutMs - WATCH_AFTER_MS);
+    },
+    Math.min(WATCH_AFTER_MS, headerTimeoutMs),
+  );
   let upstream: Response;
   try {
     upstream = await fetch(node.origin + incomingUrl.pathname + incomingUrl.search, {
       method: request.method,
       headers,
-      body: sendsBody(request) ? request.body : null,
+      body: options.body,
       redirect: 'manual',
       signal: controller.signal,
     });
   } catch (error) {
-    return controller.signal.aborted
-      ? { ok: false, failure: 'timeout', detail: `no response headers within ${options.headerTimeoutMs} ms` }
-      : { ok: false, failure: 'unreachable', detail: (error as Error).message };
+    watch?.release();
+    if (ended === 'timeout') {
+      return { ok: false, failure: 'timeout', detail: `no response headers within ${headerTimeoutMs} ms` };
+    }
+    if (ended === 'node-down') {
+      return { ok: false, failure: 'node-down', detail: 'the node went down while the request waited' };
+    }
+    return { ok: false, failure: 'unreachable', detail: (error as Error).message };
   } finally {
     clearTimeout(timer);
   }
+  if (options.webSocket && upstream.webSocket) {
+    // The socket must be given explicitly: `new Response(body, upstream)` drops it.
+    const response = new Response(null, {
+      status: 101,
+      headers: upstream.headers,
+      webSocket: relayWebSocket(upstream.webSocket, node.id, watched()),
+    });
+    adaptServed(response.headers, node, incomingUrl, options.requestId);
+    return { ok: true, response };
+  }
   // The node's headers are immutable: one mutable copy, made by the Response that carries them.
-  const response =
-    options.webSocket && upstream.webSocket
-      ? // The accepted socket must be given explicitly: `new Response(body, upstream)` drops it.
-        new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
-      : new Response(upstream.body, upstream);
-  adaptResponseHeaders(response.headers, node.origin, incomingUrl.origin);
-  response.headers.set(SERVED_BY_HEADER, node.id);
-  response.headers.set(REQUEST_ID_HEADER, options.requestId);
+  const response = new Response(upstream.body, upstream);
+  const length = adaptServed(response.headers, node, incomingUrl, options.requestId);
+  if (response.body && (length === null || Number(length) > WATCHED_BODY_BYTES)) {
+    // The body now belongs to `response`: it is piped from there (the node's stream is taken).
+    const body = flowing(response.body, length, watched(), options.ctx);
+    return { ok: true, response: new Response(body, response) };
+  }
+  watch?.release();
   return { ok: true, response };
+}
+
+/**
+ * The node's response headers as the client gets them: header rules applied, the node and request id
+ * named. Returns the body's declared length, or null.
+ */
+function adaptServed(headers: Headers, node: NodeConfig, incomingUrl: URL, requestId: string): string | null {
+  const length = adaptResponseHeaders(headers, node.origin, incomingUrl.origin);
+  headers.set(SERVED_BY_HEADER, node.id);
+  headers.set(REQUEST_ID_HEADER, requestId);
+  return length;
+}
+
+/**
+ * The node's body piped through natively, its request kept alive (and so watched) until the body ends.
+ * When the node goes, the fetch is aborted, which errors the source and so the client's body. A
+ * declared length is kept: a FixedLengthStream sends it as `Content-Length`.
+ */
+function flowing(
+  body: ReadableStream,
+  length: string | null,
+  watch: Watch,
+  ctx: Pick<ExecutionContext, 'waitUntil'>,
+): ReadableStream {
+  const { readable, writable } =
+    length === null ? new IdentityTransformStream() : new FixedLengthStream(Number(length));
+  ctx.waitUntil(
+    body
+      .pipeTo(writable)
+      .catch(() => {
+        // The node went, or the client left: either way the stream is over.
+      })
+      .finally(() => watch.release()),
+  );
+  return readable;
 }

@@ -86,13 +86,17 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
  * Turns a copy of the node's response headers into the client's, in place: hop-by-hop fields go,
  * `Set-Cookie` fields stay as they are, one by one. A `Location` that points at the node itself is
  * rewritten to the edge (like nginx's `proxy_redirect default`), so a redirect never sends a browser
- * to an internal host.
+ * to an internal host. Returns the body's declared length (`Content-Length`), or null.
  *
  * A body of unknown length that the node did not encode is marked `Content-Encoding: identity`: the
  * runtime otherwise gzips text responses for clients that accept it, which holds a stream or a
  * long-poll answer until its end.
  */
-export function adaptResponseHeaders(headers: Headers, nodeOrigin: string, edgeOrigin: string): void {
+export function adaptResponseHeaders(
+  headers: Headers,
+  nodeOrigin: string,
+  edgeOrigin: string,
+): string | null {
   dropHopByHop(headers);
   const location = headers.get('location');
   if (location && URL.canParse(location)) {
@@ -100,7 +104,9 @@ export function adaptResponseHeaders(headers: Headers, nodeOrigin: string, edgeO
     if (target.origin === nodeOrigin)
       headers.set('location', edgeOrigin + target.pathname + target.search + target.hash);
   }
-  if (!headers.has('content-encoding') && !headers.has('content-length')) {
+  const length = headers.get('content-length');
+  if (length === null && !headers.has('content-encoding')) {
     headers.set('content-encoding', 'identity');
   }
+  return length;
 }

@@ -1,32 +1,27 @@
 /**
- * The proxy handler: read health, choose the node, forward, retry where nothing can have been
- * processed, report failures to the health board off the response path, log the outcome.
+ * The proxy handler: read health, choose the node, forward, and when the node fails before answering,
+ * follow proxy/failover.ts (another node, a check whether the node is dead, or the error); report
+ * failures to the health board off the response path; log the outcome.
  */
 import type { AppEnv } from '../app-env';
+import type { Config, NodeConfig } from '../config/config';
 import { configFor } from '../config/load';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
+import { isDead } from '../health/probe';
 import { readHealth, reportFailure } from '../health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
-import { type Forwarded, forward, sendsBody } from './forward';
+import { type AttemptFacts, nextStep } from './failover';
+import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
-import { isWithin, type Route, readPin, retryRoute, route } from './routing';
+import { watchNode } from './in-flight';
+import { elsewhereRoute, isWithin, readPin, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
 const RETRY_AFTER_S = 5;
 
 /** Answers from a node that count against its health (it is failing, not the request). */
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
-
-/**
- * Can this request be sent to another node after its node failed without answering? workerd reports
- * a refused connection and one reset after the request went out with the same error, so a request
- * with a body may have been processed: only bodyless safe methods qualify, WebSocket handshakes
- * (GETs) among them.
- */
-function isReplayable(request: Request): boolean {
-  return !sendsBody(request) && ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
-}
 
 /**
  * Answers one client request whose parsed URL is `url`: the node's response, or the JSON error the
@@ -43,6 +38,28 @@ export async function proxy(
   } catch (error) {
     return errorResponse(error);
   }
+}
+
+/**
+ * The body to send: read whole when its declared length is at most REPLAY_BODY_BYTES, so it can be sent
+ * again if its node turns out dead; else the client's stream, which can be sent once only.
+ */
+async function bodyToSend(
+  request: Request,
+  config: Config,
+): Promise<{ body: BodyInit | null; replayable: boolean }> {
+  if (!sendsBody(request)) return { body: null, replayable: true };
+  const length = request.headers.get('content-length');
+  if (length !== null && Number(length) <= config.replayBodyBytes) {
+    return { body: await request.arrayBuffer(), replayable: true };
+  }
+  return { body: request.body, replayable: false };
+}
+
+function noNodeAvailable(details: Record<string, unknown> = {}): EdgeError {
+  return new EdgeError(503, 'no_node_available', 'no Co-browse node can take this request now', details, {
+    'retry-after': String(RETRY_AFTER_S),
+  });
 }
 
 async function routeAndForward(
@@ -75,53 +92,61 @@ async function routeAndForward(
       config.logRequests,
     );
   };
-  const availabilityOf = availabilityFrom(await readHealth(env, ctx));
-  let chosen = route(
-    readPin(url, request.headers.get('cookie'), config),
-    config,
-    availabilityOf,
-    Math.random(),
-  );
-  let failed: { route: Route; result: Extract<Forwarded, { ok: false }> } | undefined;
+  const { onMarkedDown } = config.health;
+  const pin = readPin(url, request.headers.get('cookie'), config);
+  let chosen = route(pin, config, availabilityFrom(await readHealth(env, ctx), onMarkedDown), Math.random());
+  if (!chosen) {
+    logAs({ node: null, reason: null, status: 503 });
+    throw noNodeAvailable();
+  }
+  const { body, replayable } = await bodyToSend(request, config);
+  const facts: AttemptFacts = {
+    pinned: pin !== undefined,
+    safeWithoutBody: body === null && ['GET', 'HEAD', 'OPTIONS'].includes(request.method),
+    replayable,
+  };
+  const options = {
+    body,
+    headerTimeoutMs: config.connectTimeoutMs,
+    requestId,
+    webSocket,
+    watch: (node: NodeConfig) => watchNode(node, config, env, ctx),
+    ctx,
+  };
 
-  while (chosen) {
-    const result = await forward(request, url, chosen.node, {
-      headerTimeoutMs: config.connectTimeoutMs,
-      requestId,
-      webSocket,
-    });
+  for (;;) {
+    const { node, reason } = chosen;
+    const result = await forward(request, url, node, options);
     if (result.ok) {
       const { status } = result.response;
-      if (GATEWAY_FAILURES.has(status)) reportFailure(env, ctx, chosen.node.id, `answered ${status}`);
-      logAs({ node: chosen.node.id, reason: chosen.reason, status });
+      if (GATEWAY_FAILURES.has(status)) reportFailure(env, ctx, node.id, `answered ${status}`);
+      logAs({ node: node.id, reason, status });
       return result.response;
     }
-    reportFailure(env, ctx, chosen.node.id, result.detail);
-    tried.add(chosen.node.id);
-    failed = { route: chosen, result };
-    chosen = isReplayable(request) ? retryRoute(config, availabilityOf, tried, Math.random()) : undefined;
+    // The board already knows a node it marked down; anything else is news for it.
+    if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.detail);
+    tried.add(node.id);
+    let step = nextStep(facts, result.failure);
+    if (step.kind === 'confirm') step = nextStep(facts, result.failure, await isDead(node, config.health));
+    if (step.kind !== 'elsewhere') {
+      const timeout = result.failure === 'timeout';
+      const status = timeout ? 504 : 502;
+      logAs({ node: node.id, reason, status, failure: result.detail });
+      throw new EdgeError(
+        status,
+        { timeout: 'node_timeout', unreachable: 'node_unreachable', 'node-down': 'node_down' }[
+          result.failure
+        ],
+        `node ${node.id} ${timeout ? 'sent no response in time' : 'cannot answer this request'}: ${result.detail}`,
+        { node: node.id },
+      );
+    }
+    const availabilityOf = availabilityFrom(await readHealth(env, ctx), onMarkedDown);
+    const next = elsewhereRoute(config, availabilityOf, tried, step.reason, Math.random());
+    if (!next) {
+      logAs({ node: node.id, reason, status: 503, failure: result.detail });
+      throw noNodeAvailable({ node: node.id, failure: result.detail });
+    }
+    chosen = next;
   }
-
-  if (!failed) {
-    logAs({ node: null, reason: null, status: 503 });
-    throw new EdgeError(
-      503,
-      'no_node_available',
-      'no Co-browse node can take this request now',
-      {},
-      {
-        'retry-after': String(RETRY_AFTER_S),
-      },
-    );
-  }
-  const { route: last, result } = failed;
-  const timeout = result.failure === 'timeout';
-  const status = timeout ? 504 : 502;
-  logAs({ node: last.node.id, reason: last.reason, status, failure: result.detail });
-  throw new EdgeError(
-    status,
-    timeout ? 'node_timeout' : 'node_unreachable',
-    `node ${last.node.id} ${timeout ? 'sent no response in time' : 'cannot be reached'}: ${result.detail}`,
-    { node: last.node.id },
-  );
 }

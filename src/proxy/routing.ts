@@ -10,8 +10,9 @@ import type { AvailabilityOf } from '../health/availability';
 
 /**
  * Why a request went to its node; written to the log line of every request. `owner-down`: its pinned
- * node is down or disabled, so another node ends the session and tells the clients. `retry`: the
- * first node failed before answering and nothing of the request can have been processed.
+ * node is down or disabled (or went while the request waited), so another node ends the session and
+ * tells the clients. `retry`: a request without a pin whose first node failed before answering, sent
+ * again where that is safe (proxy/failover.ts).
  */
 export type RouteReason = 'url' | 'sticky' | 'balanced' | 'owner-down' | 'retry';
 
@@ -115,11 +116,15 @@ export function route(
   return { node, reason: pin ? 'owner-down' : 'balanced' };
 }
 
-/** Another serving node for a request that failed before any node could process it. */
-export function retryRoute(
+/**
+ * Another serving node, not yet tried, for a request whose node failed before answering: reason
+ * `owner-down` when the request was pinned to the failed node, `retry` when it was not.
+ */
+export function elsewhereRoute(
   config: Config,
   availabilityOf: AvailabilityOf,
   tried: ReadonlySet<string>,
+  reason: 'owner-down' | 'retry',
   random: number,
 ): Route | undefined {
   const node = chooseByWeight(
@@ -127,5 +132,5 @@ export function retryRoute(
     (candidate) => !tried.has(candidate.id) && availabilityOf(candidate) === 'serving',
     random,
   );
-  return node ? { node, reason: 'retry' } : undefined;
+  return node ? { node, reason } : undefined;
 }

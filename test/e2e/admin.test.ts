@@ -136,8 +136,10 @@ describe('with ADMIN_TOKEN', () => {
           rise: 2,
           fall: 2,
           expect: [[200, 299]],
+          onMarkedDown: 'shutdown-sessions',
         },
         logRequests: 'all',
+        replayBodyBytes: 65_536,
       },
       nodes: cluster.nodes.map((node) => ({
         id: node.id,
@@ -145,6 +147,7 @@ describe('with ADMIN_TOKEN', () => {
         weight: 1,
         state: 'up',
         up: true,
+        answering: true,
         mode: 'active',
         passes: expect.any(Number),
         failures: 0,

@@ -5,14 +5,16 @@ import type { HealthSnapshot, NodeStatus } from '../../src/health/board';
 import { initialHealth, type NodeMode } from '../../src/health/state';
 
 const node = (id: string): NodeConfig => ({ id, origin: `http://${id}.example.com`, weight: 1 });
-const status = (id: string, up: boolean, mode: NodeMode): NodeStatus => ({
+const status = (id: string, up: boolean, mode: NodeMode, answering = true): NodeStatus => ({
   ...initialHealth(),
   id,
   origin: `http://${id}.example.com`,
   weight: 1,
   up,
+  answering,
   mode,
 });
+const snapshotOf = (...nodes: NodeStatus[]): HealthSnapshot => ({ takenAt: 0, calls: 0, nodes });
 
 it.each([
   [true, 'active', 'serving'],
@@ -22,17 +24,34 @@ it.each([
   [false, 'draining', 'unavailable'],
   [false, 'disabled', 'unavailable'],
 ] as const)('a node up=%s in mode %s is %s', (up, mode, expected) => {
-  const snapshot: HealthSnapshot = { takenAt: 0, calls: 0, nodes: [status('a', up, mode)] };
-  expect(availabilityFrom(snapshot)(node('a'))).toBe(expected);
+  const snapshot = snapshotOf(status('a', up, mode));
+  expect(availabilityFrom(snapshot, 'shutdown-sessions')(node('a'))).toBe(expected);
 });
 
+it.each([
+  // A down node that still answers its checks keeps its pinned sessions under `drain`...
+  [true, 'active', 'draining'],
+  [true, 'draining', 'draining'],
+  // ...but not when it no longer answers, and never when an operator disabled it.
+  [false, 'active', 'unavailable'],
+  [true, 'disabled', 'unavailable'],
+] as const)(
+  'under ON_MARKED_DOWN=drain, a down node answering=%s in mode %s is %s',
+  (answering, mode, expected) => {
+    const snapshot = snapshotOf(status('a', false, mode, answering));
+    expect(availabilityFrom(snapshot, 'drain')(node('a'))).toBe(expected);
+    expect(availabilityFrom(snapshot, 'shutdown-sessions')(node('a'))).toBe('unavailable');
+  },
+);
+
 it('counts every node as serving without a snapshot, and a node missing from it too', () => {
-  expect(availabilityFrom(undefined)(node('a'))).toBe('serving');
-  expect(availabilityFrom({ takenAt: 0, calls: 0, nodes: [] })(node('new'))).toBe('serving');
+  expect(availabilityFrom(undefined, 'shutdown-sessions')(node('a'))).toBe('serving');
+  expect(availabilityFrom(snapshotOf(), 'shutdown-sessions')(node('new'))).toBe('serving');
 });
 
 it('builds one predicate per snapshot, not one per request', () => {
-  const snapshot: HealthSnapshot = { takenAt: 0, calls: 0, nodes: [status('a', true, 'active')] };
-  expect(availabilityFrom(snapshot)).toBe(availabilityFrom(snapshot));
-  expect(availabilityFrom({ ...snapshot })).not.toBe(availabilityFrom(snapshot));
+  const snapshot = snapshotOf(status('a', true, 'active'));
+  const of = (each: HealthSnapshot) => availabilityFrom(each, 'shutdown-sessions');
+  expect(of(snapshot)).toBe(of(snapshot));
+  expect(of({ ...snapshot })).not.toBe(of(snapshot));
 });

@@ -28,7 +28,9 @@ describe('parseConfig', () => {
       rise: 2,
       fall: 2,
       expect: [[200, 299]],
+      onMarkedDown: 'shutdown-sessions',
     });
+    expect(result.config.replayBodyBytes).toBe(65_536);
     expect(result.config.nodes).toEqual([
       { id: 'CB_Server_1', origin: 'http://cb1.example.com:8700', weight: 1 },
       { id: 'CB_Server_2', origin: 'https://cb2.example.com', weight: 3 },
@@ -99,6 +101,8 @@ describe('parseConfig', () => {
       ['CONNECT_TIMEOUT_MS: must be an integer from 100 to 600000 (got 50)'],
     ],
     [{ NODES, STICKY_COOKIE: 'a;b' }, ['STICKY_COOKIE: must be a cookie name (got "a;b")']],
+    [{ NODES, ON_MARKED_DOWN: 'keep' }, ['ON_MARKED_DOWN: must be shutdown-sessions or drain (got "keep")']],
+    [{ NODES, REPLAY_BODY_BYTES: -1 }, ['REPLAY_BODY_BYTES: must be an integer from 0 to 1048576 (got -1)']],
     [
       { NODES, PATH_PREFIX: 'cobrowse/' },
       ['PATH_PREFIX: must be a path like /cobrowse (no trailing slash) (got "cobrowse/")'],

@@ -12,7 +12,13 @@ import {
 
 const limits = { rise: 2, fall: 3 };
 const pass: CheckOutcome = { ok: true, latencyMs: 4 };
-const fail: CheckOutcome = { ok: false, latencyMs: null, error: 'no answer within 1000 ms' };
+const fail: CheckOutcome = {
+  ok: false,
+  failure: 'timeout',
+  latencyMs: null,
+  error: 'no answer within 1000 ms',
+};
+const sick: CheckOutcome = { ok: false, failure: 'status', latencyMs: 3, error: 'health check answered 503' };
 
 /** Applies a sequence of checks, `+` a pass and `-` a failure, one second apart. */
 function run(sequence: string, from: NodeHealth = initialHealth()): NodeHealth {
@@ -49,6 +55,17 @@ describe('recordCheck', () => {
       latencyMs: 4,
       lastError: 'no answer within 1000 ms',
     });
+  });
+
+  it('records whether the last check got an answer: a node that answers 503 is alive, a hung one is not', () => {
+    expect(run('---').answering).toBe(false);
+    const answeringSick = [sick, sick, sick].reduce(
+      (health, outcome, index) => recordCheck(health, outcome, 1000 * (index + 1), limits),
+      initialHealth(),
+    );
+    expect(answeringSick).toMatchObject({ up: false, answering: true });
+    expect(recordCheck(answeringSick, fail, 5000, limits).answering).toBe(false);
+    expect(run('---+').answering).toBe(true);
   });
 
   it('records each transition with its time and cause, newest first', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
 import type { Availability, AvailabilityOf } from '../../src/health/availability';
-import { chooseByWeight, cookieValues, readPin, retryRoute, route } from '../../src/proxy/routing';
+import { chooseByWeight, cookieValues, elsewhereRoute, readPin, route } from '../../src/proxy/routing';
 
 function configOf(env: Record<string, unknown>): Config {
   const result = parseConfig(env);
@@ -134,12 +134,18 @@ describe('route', () => {
   });
 });
 
-describe('retryRoute', () => {
-  it('picks a serving node that was not tried yet', () => {
-    expect(retryRoute(config, everyoneUp, new Set(['CB_Server_1']), 0)).toMatchObject({
+describe('elsewhereRoute', () => {
+  it('picks a serving node that was not tried yet, with the reason given', () => {
+    expect(elsewhereRoute(config, everyoneUp, new Set(['CB_Server_1']), 'retry', 0)).toMatchObject({
       node: { id: 'CB_Server_2' },
       reason: 'retry',
     });
-    expect(retryRoute(config, everyoneUp, new Set(['CB_Server_1', 'CB_Server_2']), 0)).toBeUndefined();
+    expect(elsewhereRoute(config, everyoneUp, new Set(['CB_Server_2']), 'owner-down', 0)).toMatchObject({
+      node: { id: 'CB_Server_1' },
+      reason: 'owner-down',
+    });
+    expect(
+      elsewhereRoute(config, everyoneUp, new Set(['CB_Server_1', 'CB_Server_2']), 'retry', 0),
+    ).toBeUndefined();
   });
 });

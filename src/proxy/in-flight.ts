@@ -1,0 +1,81 @@
+/**
+ * Work open on a node in this isolate: requests waiting for response headers, streamed response
+ * bodies, relayed WebSockets. Each piece of work is watched while it is open, and ended as soon as this
+ * isolate learns that its node is unavailable (down, or disabled by an operator).
+ *
+ * How it reaches every piece of work, whichever request learns the news: a newer health snapshot,
+ * fetched by any request of the isolate, resolves the `gone` promise of each watch whose node it shows
+ * unavailable. workerd runs a promise's continuations in the request that created it, so each watcher
+ * ends its own fetch or socket there (touching another request's I/O objects directly would throw).
+ *
+ * While anything is watched, each watch's own timer keeps the health copy at most FRESH_MS old
+ * ({@link refreshWhenDue}: one board call per isolate per second, however many watches). The timer
+ * runs in the watch's request, which stays alive as long as the work does; with nothing watched,
+ * nothing calls the board.
+ */
+import type { Config, NodeConfig } from '../config/config';
+import { availabilityFrom } from '../health/availability';
+import type { HealthSnapshot } from '../health/board';
+import { type HealthBindings, latestSnapshot, onSnapshot, refreshWhenDue } from '../health/snapshot';
+
+export interface Watch {
+  /** Resolves when the node becomes unavailable; never rejects, and never resolves after release. */
+  readonly gone: Promise<void>;
+  /** Stops watching (the work ended by itself). */
+  release(): void;
+}
+
+interface Watched {
+  readonly node: NodeConfig;
+  readonly config: Config;
+  readonly wake: () => void;
+}
+
+const watched = new Set<Watched>();
+
+function isGone(entry: Watched, snapshot: HealthSnapshot | undefined): boolean {
+  return availabilityFrom(snapshot, entry.config.health.onMarkedDown)(entry.node) === 'unavailable';
+}
+
+onSnapshot((snapshot) => {
+  for (const entry of watched) {
+    if (isGone(entry, snapshot)) {
+      watched.delete(entry);
+      entry.wake();
+    }
+  }
+});
+
+/**
+ * Watches work open on `node` from now until it is released or its node goes. Call it from the request
+ * that owns the work, with that request's env and context.
+ */
+export function watchNode(
+  node: NodeConfig,
+  config: Config,
+  env: HealthBindings,
+  ctx: Pick<ExecutionContext, 'waitUntil'>,
+): Watch {
+  let wake = () => {};
+  const gone = new Promise<void>((resolve) => (wake = resolve));
+  const entry: Watched = { node, config, wake };
+  let timer = 0;
+  const release = () => {
+    watched.delete(entry);
+    clearTimeout(timer);
+  };
+  // The node may have gone before the work was watched.
+  if (isGone(entry, latestSnapshot())) {
+    wake();
+    return { gone, release };
+  }
+  watched.add(entry);
+  const keepFresh = () => {
+    if (!watched.has(entry)) return;
+    timer = setTimeout(keepFresh, refreshWhenDue(env, ctx));
+  };
+  keepFresh();
+  // Once gone, the timer has no more work: the request may end.
+  gone.then(() => clearTimeout(timer));
+  return { gone, release };
+}

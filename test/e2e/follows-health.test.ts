@@ -1,0 +1,245 @@
+/**
+ * Failover follows health, not timers: whatever is open on a node (a request waiting for headers, a
+ * streamed body, a WebSocket) ends as soon as the router learns the node is down or disabled, with the
+ * header timeout at its documented default (45 s, above the long-poll hold). Real node processes are
+ * frozen, killed, made unhealthy and disabled under open work.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSocket, type RecordedSocket } from './clients';
+import { useCluster } from './cluster';
+import { type Session, sleep, startSession } from './traffic';
+
+/** The issue's health settings; CONNECT_TIMEOUT_MS is left at its default on purpose. */
+const HEALTH = { HEALTH_INTERVAL_MS: 500, HEALTH_TIMEOUT_MS: 400, HEALTH_FALL: 2, HEALTH_RISE: 2 };
+/** Detection (interval x fall + timeout) plus up to a second for an isolate to learn it. */
+const BOUND_MS = HEALTH.HEALTH_INTERVAL_MS * HEALTH.HEALTH_FALL + HEALTH.HEALTH_TIMEOUT_MS + 1000;
+/** Alarm and timer scheduling on two loaded cores. */
+const SLACK_MS = 300;
+const ADMIN_TOKEN = 'follows-health-token';
+const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
+
+const cluster = useCluster(IDS, { ...HEALTH, ADMIN_TOKEN }, { per: 'test' });
+const frozen: number[] = [];
+afterEach(() => {
+  for (const pid of frozen.splice(0)) process.kill(pid, 'SIGCONT');
+});
+
+function freeze(id: string): number {
+  const node = cluster.node(id);
+  frozen.push(node.process.pid as number);
+  node.process.kill('SIGSTOP');
+  return Date.now();
+}
+
+const wsUrl = (session: Session) =>
+  `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`;
+
+async function openSessionSocket(session: Session): Promise<RecordedSocket> {
+  const socket = await openSocket(wsUrl(session), { cookie: session.cookie });
+  expect(JSON.parse(await socket.next())).toMatchObject({ node: session.node, state: 'connected' });
+  return socket;
+}
+
+/** A socket's reconnect reaches a serving node, which ends the session and says so. */
+async function expectToldOnReconnect(session: Session): Promise<void> {
+  const again = await openSocket(wsUrl(session), { cookie: session.cookie });
+  const told = JSON.parse(await again.next());
+  expect(told).toMatchObject({ state: 'terminated', reason: 'not-owner' });
+  expect(told.node).not.toBe(session.node);
+  expect((await again.closed).code).toBe(4410);
+}
+
+/** A request's answer with the time it arrived, or its error with the time it failed. */
+async function timed(request: Promise<Response>): Promise<{ at: number; status?: number; body?: unknown }> {
+  try {
+    const res = await request;
+    const body = await res.json();
+    return { at: Date.now(), status: res.status, body };
+  } catch {
+    return { at: Date.now() };
+  }
+}
+
+/** Reads a streamed body until it ends or fails; resolves with the time and how it ended. */
+async function readStream(res: Response): Promise<{ at: number; chunks: number; ended: 'done' | 'error' }> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let chunks = 0;
+  try {
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) return { at: Date.now(), chunks, ended: 'done' };
+      chunks++;
+    }
+  } catch {
+    return { at: Date.now(), chunks, ended: 'error' };
+  }
+}
+
+describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default', () => {
+  it('ends everything open on it within the bound, in a quiet isolate; a healthy long-poll is never cut', async () => {
+    const [mine, healthy] = await Promise.all([
+      startSession(cluster.router.url, 'CB_Server_1'),
+      startSession(cluster.router.url, 'CB_Server_2'),
+    ]);
+    const headers = { cookie: mine.cookie };
+    const longPoll = timed(
+      fetch(`${cluster.router.url}/cobrowse/poll?session=${mine.session}&wait=30000`, { headers }),
+    );
+    const held = timed(fetch(`${cluster.router.url}/cobrowse/hang`, { method: 'POST', headers, body: '{}' }));
+    const stream = fetch(`${cluster.router.url}/cobrowse/stream?chunks=100000&interval=100`, {
+      headers,
+    }).then(readStream);
+    const socket = await openSessionSocket(mine);
+    // Held by a healthy node for longer than any failover bound.
+    const healthyPoll = timed(
+      fetch(`${cluster.router.url}/cobrowse/poll?session=${healthy.session}&wait=6000`, {
+        headers: { cookie: healthy.cookie },
+      }),
+    );
+    await sleep(500);
+
+    // From here on no new request reaches the router until everything has been told.
+    const frozenAt = freeze('CB_Server_1');
+    const [poll, post, streamed, closed] = await Promise.all([
+      longPoll,
+      held,
+      stream,
+      socket.closed.then((close) => ({ ...close, at: Date.now() })),
+    ]);
+    const sinceFreeze = (at: number) => at - frozenAt;
+    console.log(
+      `frozen node, bound ${BOUND_MS} ms: long-poll told after ${sinceFreeze(poll.at)} ms, POST answered after ${sinceFreeze(post.at)} ms, ` +
+        `stream cut after ${sinceFreeze(streamed.at)} ms, WebSocket closed after ${sinceFreeze(closed.at)} ms`,
+    );
+    // The long-poll goes to a serving node as owner-down, which ends the session.
+    expect(poll.status).toBe(410);
+    expect(poll.body).toMatchObject({ reason: 'not-owner' });
+    expect(sinceFreeze(poll.at)).toBeLessThan(BOUND_MS + SLACK_MS);
+    // The POST's body may still be processed if the node wakes: it gets its error, not a second send.
+    // (A fresh connection first tells whether the node is dead: up to HEALTH_TIMEOUT_MS more.)
+    expect(post.status).toBe(502);
+    expect(post.body).toMatchObject({ error: 'node_down', node: 'CB_Server_1' });
+    expect(sinceFreeze(post.at)).toBeLessThan(BOUND_MS + HEALTH.HEALTH_TIMEOUT_MS + SLACK_MS);
+    expect(streamed).toMatchObject({ ended: 'error' });
+    expect(streamed.chunks).toBeGreaterThan(0);
+    expect(sinceFreeze(streamed.at)).toBeLessThan(BOUND_MS + SLACK_MS);
+    expect(closed.code).toBe(1012);
+    expect(sinceFreeze(closed.at)).toBeLessThan(BOUND_MS + SLACK_MS);
+    await expectToldOnReconnect(mine);
+
+    const healthyAnswer = await healthyPoll;
+    expect(healthyAnswer.status).toBe(200);
+    expect(healthyAnswer.body).toMatchObject({ node: 'CB_Server_2', session: healthy.session });
+    const still = await fetch(`${cluster.router.url}/cobrowse/session/${healthy.session}`, {
+      headers: { cookie: healthy.cookie },
+    });
+    expect(await still.json()).toMatchObject({ node: 'CB_Server_2', state: 'active' });
+    expect(
+      cluster.router.logs.some((line) => line.reason === 'owner-down' && line.path === '/cobrowse/poll'),
+    ).toBe(true);
+  });
+
+  it('every node frozen: each open request and handshake gets its answer within the bound, and new ones a 503 at once', async () => {
+    const sessions = await Promise.all(IDS.map((id) => startSession(cluster.router.url, id)));
+    const pending = sessions.map((session) =>
+      timed(
+        fetch(`${cluster.router.url}/cobrowse/poll?session=${session.session}&wait=30000`, {
+          headers: { cookie: session.cookie },
+        }),
+      ),
+    );
+    await sleep(300);
+    const frozenAt = Math.min(...IDS.map(freeze));
+    // Sent after the freeze, before detection: they reach frozen nodes and wait there.
+    const post = timed(fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' }));
+    const handshake = openSocket(wsUrl(sessions[0] as Session), {
+      cookie: (sessions[0] as Session).cookie,
+    }).then(
+      () => ({ at: Date.now(), error: '' }),
+      (error: Error) => ({ at: Date.now(), error: error.message }),
+    );
+    const answers = await Promise.all([...pending, post]);
+    const refused = await handshake;
+    const slowest = Math.max(...answers.map((answer) => answer.at), refused.at) - frozenAt;
+    console.log(`every node frozen: the last open request answered ${slowest} ms after the freeze`);
+    for (const answer of answers.slice(0, IDS.length)) {
+      expect(answer).toMatchObject({ status: 503, body: { error: 'no_node_available' } });
+    }
+    // The POST's node is alive (frozen, not dead): no second send anywhere; its own error.
+    expect([502, 503]).toContain(answers.at(-1)?.status);
+    expect(refused.error).toBe('handshake answered 503');
+    expect(slowest).toBeLessThan(BOUND_MS + HEALTH.HEALTH_TIMEOUT_MS + SLACK_MS);
+
+    const started = Date.now();
+    const res = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});
+
+describe('a node killed under a steady stream of new sessions', () => {
+  it('loses none of them: a new session sent to the dead node goes to another once it refuses', async () => {
+    const PER_SECOND = 25;
+    const results: Promise<number>[] = [];
+    const started = Date.now();
+    let killedAt = 0;
+    while (Date.now() - started < 3000) {
+      if (!killedAt && Date.now() - started > 1000) {
+        cluster.node('CB_Server_3').process.kill('SIGKILL');
+        killedAt = Date.now();
+      }
+      results.push(
+        fetch(`${cluster.router.url}/cobrowse/session`, {
+          method: 'POST',
+          body: '{"channel":"/meta/handshake"}',
+        }).then(
+          (res) => res.status,
+          () => 0,
+        ),
+      );
+      await sleep(1000 / PER_SECOND);
+    }
+    const statuses = await Promise.all(results);
+    const resent = cluster.router.logs.filter((line) => line.reason === 'retry' && line.method === 'POST');
+    console.log(
+      `killed node: ${statuses.length} new sessions in 3 s, ${statuses.filter((status) => status === 201).length} created, ` +
+        `${resent.length} resent after the dead node refused`,
+    );
+    expect(statuses.length).toBeGreaterThanOrEqual(60);
+    expect(statuses.filter((status) => status !== 201)).toEqual([]);
+  });
+});
+
+describe('a node an operator disables', () => {
+  it('gets nothing, WebSockets included: its open sockets are closed at once and their clients told', async () => {
+    const session = await startSession(cluster.router.url, 'CB_Server_2');
+    const socket = await openSessionSocket(session);
+    const other = await openSessionSocket(await startSession(cluster.router.url, 'CB_Server_1'));
+    const disabledAt = Date.now();
+    const res = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_2/disable`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const closed = await socket.closed;
+    console.log(`disabled node: its WebSocket closed ${Date.now() - disabledAt} ms after the action`);
+    expect(closed.code).toBe(1012);
+    expect(Date.now() - disabledAt).toBeLessThan(1000);
+    await expectToldOnReconnect(session);
+    other.socket.send('still here');
+    expect(JSON.parse(await other.next())).toMatchObject({ node: 'CB_Server_1', echo: 'still here' });
+  });
+});
+
+describe('a node whose health check answers 503 while it still serves', () => {
+  it('by default (ON_MARKED_DOWN=shutdown-sessions) has its open WebSockets closed once marked down', async () => {
+    const session = await startSession(cluster.router.url, 'CB_Server_3');
+    const socket = await openSessionSocket(session);
+    const sickAt = Date.now();
+    await fetch(`${cluster.node('CB_Server_3').url}/cobrowse/control?status=503`, { method: 'POST' });
+    expect((await socket.closed).code).toBe(1012);
+    expect(Date.now() - sickAt).toBeLessThan(BOUND_MS + SLACK_MS);
+    await expectToldOnReconnect(session);
+  });
+});
