@@ -23,6 +23,18 @@ const RETRY_AFTER_S = 5;
 /** Answers from a node that count against its health (it is failing, not the request). */
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
 
+/** Methods that are safe to repeat anywhere when they carry no body. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+interface Outgoing {
+  /** What to send as the body: the client's stream, a copy read whole, or null. */
+  readonly body: BodyInit | null;
+  /** Can it be sent again: no body, or a body read whole. */
+  readonly replayable: boolean;
+}
+
+const NO_BODY: Outgoing = { body: null, replayable: true };
+
 /**
  * Answers one client request whose parsed URL is `url`: the node's response, or the JSON error the
  * client gets instead (every failure, expected or not, becomes one).
@@ -41,14 +53,11 @@ export async function proxy(
 }
 
 /**
- * The body to send: read whole when its declared length is at most REPLAY_BODY_BYTES, so it can be sent
- * again if its node turns out dead; else the client's stream, which can be sent once only.
+ * The body of a request that sends one: read whole when its declared length is at most
+ * REPLAY_BODY_BYTES, so it can be sent again if its node turns out dead; else the client's stream,
+ * which can be sent once only.
  */
-async function bodyToSend(
-  request: Request,
-  config: Config,
-): Promise<{ body: BodyInit | null; replayable: boolean }> {
-  if (!sendsBody(request)) return { body: null, replayable: true };
+async function outgoingBody(request: Request, config: Config): Promise<Outgoing> {
   const length = request.headers.get('content-length');
   if (length !== null && Number(length) <= config.replayBodyBytes) {
     return { body: await request.arrayBuffer(), replayable: true };
@@ -99,10 +108,11 @@ async function routeAndForward(
     logAs({ node: null, reason: null, status: 503 });
     throw noNodeAvailable();
   }
-  const { body, replayable } = await bodyToSend(request, config);
+  // Bodyless requests (nearly all) skip the await: it is measurable per request.
+  const { body, replayable } = sendsBody(request) ? await outgoingBody(request, config) : NO_BODY;
   const facts: AttemptFacts = {
     pinned: pin !== undefined,
-    safeWithoutBody: body === null && ['GET', 'HEAD', 'OPTIONS'].includes(request.method),
+    safeWithoutBody: body === null && SAFE_METHODS.has(request.method),
     replayable,
   };
   const options = {

@@ -15,6 +15,14 @@ import type { Watch } from './in-flight';
 export const NODE_GONE_CLOSE = 1012;
 
 /**
+ * workerd refuses a received message over 32 MiB (`WEBSOCKET_MAX_MESSAGE_SIZE`, web-socket.c++): the
+ * sender gets 1009 and the relay only an error event, whose message says so. The other side is then
+ * told the same, 1009 (Message Too Big), rather than "connection lost".
+ */
+const TOO_BIG = /too large/i;
+const TOO_BIG_CLOSE: readonly [number, string] = [1009, 'message over the 32 MiB limit'];
+
+/**
  * Close codes a peer can receive but no endpoint may send (RFC 6455 7.4.1): 1005 (no code given) is
  * relayed as a close without a code; 1006 and 1015 (the connection was lost, or its TLS failed) as the
  * `lost` code and reason given for that side.
@@ -49,7 +57,9 @@ function pipe(from: WebSocket, to: WebSocket, lost: readonly [number, string]): 
     else if (NOT_SENDABLE.has(code)) closeQuietly(to, ...lost);
     else closeQuietly(to, code, reason);
   });
-  from.addEventListener('error', () => closeQuietly(to, ...lost));
+  from.addEventListener('error', (event) =>
+    closeQuietly(to, ...(TOO_BIG.test(event.message) ? TOO_BIG_CLOSE : lost)),
+  );
 }
 
 /**
