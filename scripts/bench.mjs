@@ -15,7 +15,15 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { workPerRequest } from './bench/callgrind.mjs';
-import { httpLoad, memoryMiB, PROXY_CORE, pinToCore, webSocketRoundTrips } from './bench/load.mjs';
+import {
+  bigWebSocketMessages,
+  httpLoad,
+  memoryMiB,
+  PROXY_CORE,
+  pinToCore,
+  webSocketLoad,
+  webSocketRoundTrips,
+} from './bench/load.mjs';
 import {
   passThroughWorker,
   routerWorker,
@@ -30,6 +38,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = [2, 32];
 const WS_MESSAGES = 2000;
+/** Sockets echoing at once, and the DOM-snapshot-sized messages several of them send at once. */
+const WS_SOCKETS = 100;
+const WS_BIG = { sockets: 8, bytes: 10 * 2 ** 20, rounds: 3 };
 const INSTRUCTION_REQUESTS = Number(process.env.BENCH_INSTRUCTION_REQUESTS ?? 400);
 const NGINX_PORT = 18_080;
 const PATH = '/cobrowse/health';
@@ -122,10 +133,21 @@ try {
           pid: target.pid,
         });
       }
-      const ws = await webSocketRoundTrips(`${target.url.replace('http', 'ws')}/cobrowse/ws`, {
-        messages: WS_MESSAGES,
-        headers: PINNED,
-      });
+      const wsUrl = `${target.url.replace('http', 'ws')}/cobrowse/ws`;
+      const ws = {
+        sequential: await webSocketRoundTrips(wsUrl, {
+          messages: WS_MESSAGES,
+          headers: PINNED,
+          pid: target.pid,
+        }),
+        many: await webSocketLoad(wsUrl, {
+          sockets: WS_SOCKETS,
+          seconds: SECONDS,
+          headers: PINNED,
+          pid: target.pid,
+        }),
+        big: await bigWebSocketMessages(wsUrl, { ...WS_BIG, headers: PINNED, pid: target.pid }),
+      };
       samples.get(target.name).push({ http, ws, memory: memoryMiB(target.pid) });
     }
     console.log(`round ${round} of ${ROUNDS} measured`);
@@ -162,6 +184,9 @@ lines.push(
 lines.push(
   `HTTP: wrk -t1, ${SECONDS} s per run, GET ${PATH} pinned by cookie; WebSocket: ${WS_MESSAGES} sequential echoes`,
 );
+lines.push(
+  `WebSocket load: ${WS_SOCKETS} sockets echoing for ${SECONDS} s; ${WS_BIG.sockets} sockets each echoing ${WS_BIG.bytes / 2 ** 20} MiB at once, ${WS_BIG.rounds} times`,
+);
 lines.push('');
 lines.push(
   '| target | req/s @2 | p50 @2 ms | p99 @2 ms | req/s @32 | p50 @32 ms | p99 @32 ms | CPU µs/req @32 | WS p50 ms | WS p99 ms | WS msg/s | RSS MiB (peak) |',
@@ -170,8 +195,8 @@ lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [name, r] of results) {
   lines.push(
     `| ${name} | ${fmt(r.http[2].rps)} | ${fmt(r.http[2].p50, 2)} | ${fmt(r.http[2].p99, 2)} | ${fmt(r.http[32].rps)} | ` +
-      `${fmt(r.http[32].p50, 2)} | ${fmt(r.http[32].p99, 2)} | ${fmt(r.http[32].cpuPerRequestUs)} | ${fmt(r.ws.p50, 3)} | ` +
-      `${fmt(r.ws.p99, 3)} | ${fmt(r.ws.perSecond)} | ${fmt(r.memory.rss)} (${fmt(r.memory.peak)}) |`,
+      `${fmt(r.http[32].p50, 2)} | ${fmt(r.http[32].p99, 2)} | ${fmt(r.http[32].cpuPerRequestUs)} | ${fmt(r.ws.sequential.p50, 3)} | ` +
+      `${fmt(r.ws.sequential.p99, 3)} | ${fmt(r.ws.sequential.perSecond)} | ${fmt(r.memory.rss)} (${fmt(r.memory.peak)}) |`,
   );
 }
 lines.push('');
@@ -179,7 +204,7 @@ lines.push('| ratio | req/s @2 | p99 @2 | req/s @32 | p99 @32 | CPU/req @32 | WS
 lines.push('|---|---|---|---|---|---|---|---|');
 const row = (label, a, b) =>
   `| ${label} | ${ratio(a.http[2].rps, b.http[2].rps)} | ${ratio(a.http[2].p99, b.http[2].p99)} | ${ratio(a.http[32].rps, b.http[32].rps)} | ` +
-  `${ratio(a.http[32].p99, b.http[32].p99)} | ${ratio(a.http[32].cpuPerRequestUs, b.http[32].cpuPerRequestUs)} | ${ratio(a.ws.p99, b.ws.p99)} | ${ratio(a.ws.perSecond, b.ws.perSecond)} |`;
+  `${ratio(a.http[32].p99, b.http[32].p99)} | ${ratio(a.http[32].cpuPerRequestUs, b.http[32].cpuPerRequestUs)} | ${ratio(a.ws.sequential.p99, b.ws.sequential.p99)} | ${ratio(a.ws.sequential.perSecond, b.ws.sequential.perSecond)} |`;
 lines.push(row('router / pass-through Worker', router, pass));
 lines.push(row('router (LOG_REQUESTS=errors) / pass-through', quiet, pass));
 lines.push(row('router / pass-through, fresh request', router, fresh));
@@ -187,6 +212,24 @@ lines.push(row('router / nginx', router, nginx));
 lines.push(row('router / direct', router, direct));
 lines.push(row('pass-through / direct', pass, direct));
 lines.push(row('nginx / direct', nginx, direct));
+lines.push('');
+lines.push(
+  `| WebSocket | seq. msg/s | seq. p99 ms | seq. CPU µs/msg | msg/s @${WS_SOCKETS} | p99 @${WS_SOCKETS} ms | CPU µs/msg @${WS_SOCKETS} | 10 MiB round ms | CPU ms/MiB | peak memory above idle MiB |`,
+);
+lines.push('|---|---|---|---|---|---|---|---|---|---|');
+for (const [name, { ws }] of results) {
+  const { sequential, many, big } = ws;
+  lines.push(
+    `| ${name} | ${fmt(sequential.perSecond)} | ${fmt(sequential.p99, 3)} | ${fmt(sequential.cpuPerMessageUs)} | ${fmt(many.perSecond)} | ` +
+      `${fmt(many.p99, 2)} | ${fmt(many.cpuPerMessageUs)} | ${fmt(big.roundMs)} | ${fmt(big.cpuPerMbMs, 2)} | ${fmt(big.peakAboveMiB)} |`,
+  );
+}
+const wsRatio = (pick) => ratio(pick(router.ws), pick(pass.ws));
+lines.push(
+  `| router (relay) / pass-through | ${wsRatio((w) => w.sequential.perSecond)} | ${wsRatio((w) => w.sequential.p99)} | ` +
+    `${wsRatio((w) => w.sequential.cpuPerMessageUs)} | ${wsRatio((w) => w.many.perSecond)} | ${wsRatio((w) => w.many.p99)} | ` +
+    `${wsRatio((w) => w.many.cpuPerMessageUs)} | ${wsRatio((w) => w.big.roundMs)} | ${wsRatio((w) => w.big.cpuPerMbMs)} | ${wsRatio((w) => w.big.peakAboveMiB)} |`,
+);
 if (counted.size > 0) {
   const floor = counted.get('pass-through Worker');
   const freshFloor = counted.get('pass-through, fresh request');

@@ -26,7 +26,8 @@
  *   ANY  /reset                   drops the connection without an answer (the node stays up)
  *   POST /control?status          from now on the health check answers `status` (the node still serves)
  *   GET  /control                 every request path this node has received, for tests
- *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close
+ *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close;
+ *                                 `send <bytes>` makes it send a binary message of that size
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -192,6 +193,8 @@ sockets.on('connection', (socket, req) => {
     const text = data.toString();
     const close = /^close (\d{4}) ?(.*)$/.exec(text);
     if (close) return socket.close(Number(close[1]), close[2]);
+    const send = /^send (\d+)$/.exec(text);
+    if (send) return socket.send(patternBytes(Number(send[1])), { binary: true });
     socket.send(isBinary ? data : JSON.stringify({ node: id, echo: text }), { binary: isBinary });
   });
 });

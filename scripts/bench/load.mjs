@@ -62,9 +62,12 @@ export async function httpLoad(url, { connections, seconds, headers = {}, pid })
   };
 }
 
-/** Sequential echo round trips over one WebSocket: p50/p99 (ms) and messages per second. */
-export async function webSocketRoundTrips(url, { messages, headers = {} }) {
-  const socket = new WebSocket(url, { headers });
+/**
+ * Sequential echo round trips over one WebSocket: p50/p99 (ms), messages per second, and the proxy's
+ * CPU time per round trip (µs).
+ */
+export async function webSocketRoundTrips(url, { messages, headers = {}, pid }) {
+  const socket = new WebSocket(url, { headers, perMessageDeflate: false });
   const queue = [];
   let wake;
   socket.on('message', (data) => {
@@ -81,6 +84,7 @@ export async function webSocketRoundTrips(url, { messages, headers = {} }) {
   });
   await next();
   const times = [];
+  const cpuBefore = cpuMicros(pid);
   const started = process.hrtime.bigint();
   for (let i = 0; i < messages; i++) {
     const sent = process.hrtime.bigint();
@@ -89,8 +93,95 @@ export async function webSocketRoundTrips(url, { messages, headers = {} }) {
     times.push(Number(process.hrtime.bigint() - sent) / 1e6);
   }
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuMicros(pid) - cpuBefore;
   socket.close();
   times.sort((a, b) => a - b);
   const at = (fraction) => times[Math.min(times.length - 1, Math.floor(fraction * times.length))];
-  return { p50: at(0.5), p99: at(0.99), perSecond: messages / elapsedS };
+  return { p50: at(0.5), p99: at(0.99), perSecond: messages / elapsedS, cpuPerMessageUs: cpu / messages };
+}
+
+/** Samples a process's resident memory every 10 ms while `work` runs; resolves with its peak (MiB). */
+async function peakRssDuring(pid, work) {
+  let peak = memoryMiB(pid).rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, memoryMiB(pid).rss);
+  }, 10);
+  try {
+    await work();
+  } finally {
+    clearInterval(sampler);
+  }
+  return peak;
+}
+
+/** Opens a socket and resolves once the node's greeting has arrived. */
+async function greetedSocket(url, headers) {
+  const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    socket.once('message', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/**
+ * `sockets` WebSockets, each echoing one message at a time in a loop, for `seconds`: messages per
+ * second (round trips), the round trip's p99 (ms), and the proxy's CPU time per round trip (µs).
+ */
+export async function webSocketLoad(url, { sockets, seconds, headers = {}, pid }) {
+  const opened = await Promise.all(Array.from({ length: sockets }, () => greetedSocket(url, headers)));
+  const times = [];
+  const cpuBefore = cpuMicros(pid);
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(
+    opened.map(async (socket, index) => {
+      for (let i = 0; Date.now() < deadline; i++) {
+        const sent = process.hrtime.bigint();
+        const echoed = new Promise((resolve) => socket.once('message', resolve));
+        socket.send(`socket ${index} message ${i}`);
+        await echoed;
+        times.push(Number(process.hrtime.bigint() - sent) / 1e6);
+      }
+    }),
+  );
+  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuMicros(pid) - cpuBefore;
+  for (const socket of opened) socket.close();
+  times.sort((a, b) => a - b);
+  return {
+    perSecond: times.length / elapsedS,
+    p99: times[Math.floor(0.99 * (times.length - 1))],
+    cpuPerMessageUs: cpu / times.length,
+  };
+}
+
+/**
+ * `sockets` WebSockets each echoing one binary message of `bytes` at the same time, `rounds` times:
+ * the time a round takes (ms), the proxy's CPU time per MB relayed (ms, both directions counted), and
+ * its peak resident memory above what it held before (MiB).
+ */
+export async function bigWebSocketMessages(url, { sockets, bytes, rounds, headers = {}, pid }) {
+  const opened = await Promise.all(Array.from({ length: sockets }, () => greetedSocket(url, headers)));
+  const payload = Buffer.alloc(bytes, 7);
+  const before = memoryMiB(pid).rss;
+  const cpuBefore = cpuMicros(pid);
+  const started = process.hrtime.bigint();
+  const peak = await peakRssDuring(pid, async () => {
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all(
+        opened.map(async (socket) => {
+          const echoed = new Promise((resolve) => socket.once('message', resolve));
+          socket.send(payload, { binary: true });
+          const data = await echoed;
+          if (data.length !== bytes) throw new Error(`echo of ${bytes} bytes came back with ${data.length}`);
+        }),
+      );
+    }
+  });
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = cpuMicros(pid) - cpuBefore;
+  for (const socket of opened) socket.close();
+  const megabytes = (2 * sockets * rounds * bytes) / 2 ** 20;
+  return { roundMs: elapsedMs / rounds, cpuPerMbMs: cpu / 1000 / megabytes, peakAboveMiB: peak - before };
 }

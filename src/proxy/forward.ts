@@ -7,7 +7,7 @@ import type { NodeConfig } from '../config/config';
 import type { FailureKind } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
-import { relayWebSocket } from './websocket-relay';
+import { matchNodeCompression, relayWebSocket } from './websocket-relay';
 
 /** Response header that names the node which served the request. */
 const SERVED_BY_HEADER = 'x-cobrowse-node';
@@ -125,6 +125,7 @@ export async function forward(
       webSocket: relayWebSocket(upstream.webSocket, node.id, watched()),
     });
     adaptServed(response.headers, node, incomingUrl, options.requestId);
+    matchNodeCompression(response.headers);
     return { ok: true, response };
   }
   // The node's headers are immutable: one mutable copy, made by the Response that carries them.

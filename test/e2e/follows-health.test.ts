@@ -4,45 +4,41 @@
  * header timeout at its documented default (45 s, above the long-poll hold). Real node processes are
  * frozen, killed, made unhealthy and disabled under open work.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/config/config';
 import { openSocket, type RecordedSocket } from './clients';
-import { useCluster } from './cluster';
+import { type Cluster, useCluster } from './cluster';
 import { type Session, sleep, startSession } from './traffic';
 
-/** The issue's health settings; CONNECT_TIMEOUT_MS is left at its default on purpose. */
-const HEALTH = { HEALTH_INTERVAL_MS: 500, HEALTH_TIMEOUT_MS: 400, HEALTH_FALL: 2, HEALTH_RISE: 2 };
+/** The issue's health settings; CONNECT_TIMEOUT_MS is left at its default everywhere on purpose. */
+const FAST = { HEALTH_INTERVAL_MS: 500, HEALTH_TIMEOUT_MS: 400, HEALTH_FALL: 2, HEALTH_RISE: 2 };
 /** Detection (interval x fall + timeout) plus up to a second for an isolate to learn it. */
-const BOUND_MS = HEALTH.HEALTH_INTERVAL_MS * HEALTH.HEALTH_FALL + HEALTH.HEALTH_TIMEOUT_MS + 1000;
+const boundOf = (health: { HEALTH_INTERVAL_MS: number; HEALTH_TIMEOUT_MS: number; HEALTH_FALL: number }) =>
+  health.HEALTH_INTERVAL_MS * health.HEALTH_FALL + health.HEALTH_TIMEOUT_MS + 1000;
+const BOUND_MS = boundOf(FAST);
 /** Alarm and timer scheduling on two loaded cores. */
 const SLACK_MS = 300;
 const ADMIN_TOKEN = 'follows-health-token';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 
-const cluster = useCluster(IDS, { ...HEALTH, ADMIN_TOKEN }, { per: 'test' });
-const frozen: number[] = [];
-afterEach(() => {
-  for (const pid of frozen.splice(0)) process.kill(pid, 'SIGCONT');
-});
-
-function freeze(id: string): number {
-  const node = cluster.node(id);
-  frozen.push(node.process.pid as number);
-  node.process.kill('SIGSTOP');
+/** Freezes a node (its stop after the test wakes it first); returns the time. */
+function freeze(cluster: Cluster, id: string): number {
+  cluster.node(id).process.kill('SIGSTOP');
   return Date.now();
 }
 
-const wsUrl = (session: Session) =>
+const wsUrl = (cluster: Cluster, session: Session) =>
   `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`;
 
-async function openSessionSocket(session: Session): Promise<RecordedSocket> {
-  const socket = await openSocket(wsUrl(session), { cookie: session.cookie });
+async function openSessionSocket(cluster: Cluster, session: Session): Promise<RecordedSocket> {
+  const socket = await openSocket(wsUrl(cluster, session), { cookie: session.cookie });
   expect(JSON.parse(await socket.next())).toMatchObject({ node: session.node, state: 'connected' });
   return socket;
 }
 
 /** A socket's reconnect reaches a serving node, which ends the session and says so. */
-async function expectToldOnReconnect(session: Session): Promise<void> {
-  const again = await openSocket(wsUrl(session), { cookie: session.cookie });
+async function expectToldOnReconnect(cluster: Cluster, session: Session): Promise<void> {
+  const again = await openSocket(wsUrl(cluster, session), { cookie: session.cookie });
   const told = JSON.parse(await again.next());
   expect(told).toMatchObject({ state: 'terminated', reason: 'not-owner' });
   expect(told.node).not.toBe(session.node);
@@ -75,7 +71,21 @@ async function readStream(res: Response): Promise<{ at: number; chunks: number; 
   }
 }
 
-describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default', () => {
+describe.each([
+  ['the fast settings of the tests', FAST],
+  [
+    'the documented defaults',
+    {
+      HEALTH_INTERVAL_MS: DEFAULTS.HEALTH_INTERVAL_MS,
+      HEALTH_TIMEOUT_MS: DEFAULTS.HEALTH_TIMEOUT_MS,
+      HEALTH_FALL: DEFAULTS.HEALTH_FALL,
+    },
+  ],
+])('a frozen node (SIGSTOP), health at %s, header timeout at its 45 s default', (_, health) => {
+  // Only the fast settings are given as vars: the defaults are the router's own.
+  const cluster = useCluster(IDS, health === FAST ? { ...FAST } : {}, { per: 'test' });
+  const bound = boundOf(health);
+
   it('ends everything open on it within the bound, in a quiet isolate; a healthy long-poll is never cut', async () => {
     const [mine, healthy] = await Promise.all([
       startSession(cluster.router.url, 'CB_Server_1'),
@@ -89,17 +99,17 @@ describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default',
     const stream = fetch(`${cluster.router.url}/cobrowse/stream?chunks=100000&interval=100`, {
       headers,
     }).then(readStream);
-    const socket = await openSessionSocket(mine);
+    const socket = await openSessionSocket(cluster, mine);
     // Held by a healthy node for longer than any failover bound.
     const healthyPoll = timed(
-      fetch(`${cluster.router.url}/cobrowse/poll?session=${healthy.session}&wait=6000`, {
+      fetch(`${cluster.router.url}/cobrowse/poll?session=${healthy.session}&wait=${bound + 2000}`, {
         headers: { cookie: healthy.cookie },
       }),
     );
     await sleep(500);
 
     // From here on no new request reaches the router until everything has been told.
-    const frozenAt = freeze('CB_Server_1');
+    const frozenAt = freeze(cluster, 'CB_Server_1');
     const [poll, post, streamed, closed] = await Promise.all([
       longPoll,
       held,
@@ -108,24 +118,24 @@ describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default',
     ]);
     const sinceFreeze = (at: number) => at - frozenAt;
     console.log(
-      `frozen node, bound ${BOUND_MS} ms: long-poll told after ${sinceFreeze(poll.at)} ms, POST answered after ${sinceFreeze(post.at)} ms, ` +
+      `frozen node, bound ${bound} ms (checks every ${health.HEALTH_INTERVAL_MS} ms): long-poll told after ${sinceFreeze(poll.at)} ms, POST answered after ${sinceFreeze(post.at)} ms, ` +
         `stream cut after ${sinceFreeze(streamed.at)} ms, WebSocket closed after ${sinceFreeze(closed.at)} ms`,
     );
     // The long-poll goes to a serving node as owner-down, which ends the session.
     expect(poll.status).toBe(410);
     expect(poll.body).toMatchObject({ reason: 'not-owner' });
-    expect(sinceFreeze(poll.at)).toBeLessThan(BOUND_MS + SLACK_MS);
+    expect(sinceFreeze(poll.at)).toBeLessThan(bound + SLACK_MS);
     // The POST's body may still be processed if the node wakes: it gets its error, not a second send.
     // (A fresh connection first tells whether the node is dead: up to HEALTH_TIMEOUT_MS more.)
     expect(post.status).toBe(502);
     expect(post.body).toMatchObject({ error: 'node_down', node: 'CB_Server_1' });
-    expect(sinceFreeze(post.at)).toBeLessThan(BOUND_MS + HEALTH.HEALTH_TIMEOUT_MS + SLACK_MS);
+    expect(sinceFreeze(post.at)).toBeLessThan(bound + health.HEALTH_TIMEOUT_MS + SLACK_MS);
     expect(streamed).toMatchObject({ ended: 'error' });
     expect(streamed.chunks).toBeGreaterThan(0);
-    expect(sinceFreeze(streamed.at)).toBeLessThan(BOUND_MS + SLACK_MS);
+    expect(sinceFreeze(streamed.at)).toBeLessThan(bound + SLACK_MS);
     expect(closed.code).toBe(1012);
-    expect(sinceFreeze(closed.at)).toBeLessThan(BOUND_MS + SLACK_MS);
-    await expectToldOnReconnect(mine);
+    expect(sinceFreeze(closed.at)).toBeLessThan(bound + SLACK_MS);
+    await expectToldOnReconnect(cluster, mine);
 
     const healthyAnswer = await healthyPoll;
     expect(healthyAnswer.status).toBe(200);
@@ -138,6 +148,10 @@ describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default',
       cluster.router.logs.some((line) => line.reason === 'owner-down' && line.path === '/cobrowse/poll'),
     ).toBe(true);
   });
+});
+
+describe('every node frozen, health at the fast settings', () => {
+  const cluster = useCluster(IDS, FAST, { per: 'test' });
 
   it('every node frozen: each open request and handshake gets its answer within the bound, and new ones a 503 at once', async () => {
     const sessions = await Promise.all(IDS.map((id) => startSession(cluster.router.url, id)));
@@ -149,10 +163,10 @@ describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default',
       ),
     );
     await sleep(300);
-    const frozenAt = Math.min(...IDS.map(freeze));
+    const frozenAt = Math.min(...IDS.map((id) => freeze(cluster, id)));
     // Sent after the freeze, before detection: they reach frozen nodes and wait there.
     const post = timed(fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' }));
-    const handshake = openSocket(wsUrl(sessions[0] as Session), {
+    const handshake = openSocket(wsUrl(cluster, sessions[0] as Session), {
       cookie: (sessions[0] as Session).cookie,
     }).then(
       () => ({ at: Date.now(), error: '' }),
@@ -168,7 +182,7 @@ describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default',
     // The POST's node is alive (frozen, not dead): no second send anywhere; its own error.
     expect([502, 503]).toContain(answers.at(-1)?.status);
     expect(refused.error).toBe('handshake answered 503');
-    expect(slowest).toBeLessThan(BOUND_MS + HEALTH.HEALTH_TIMEOUT_MS + SLACK_MS);
+    expect(slowest).toBeLessThan(BOUND_MS + FAST.HEALTH_TIMEOUT_MS + SLACK_MS);
 
     const started = Date.now();
     const res = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
@@ -179,6 +193,8 @@ describe('a frozen node (SIGSTOP), with the header timeout at its 45 s default',
 });
 
 describe('a node killed under a steady stream of new sessions', () => {
+  const cluster = useCluster(IDS, FAST, { per: 'test' });
+
   it('loses none of them: a new session sent to the dead node goes to another once it refuses', async () => {
     const PER_SECOND = 25;
     const results: Promise<number>[] = [];
@@ -212,10 +228,12 @@ describe('a node killed under a steady stream of new sessions', () => {
 });
 
 describe('a node an operator disables', () => {
+  const cluster = useCluster(IDS, { ...FAST, ADMIN_TOKEN }, { per: 'test' });
+
   it('gets nothing, WebSockets included: its open sockets are closed at once and their clients told', async () => {
     const session = await startSession(cluster.router.url, 'CB_Server_2');
-    const socket = await openSessionSocket(session);
-    const other = await openSessionSocket(await startSession(cluster.router.url, 'CB_Server_1'));
+    const socket = await openSessionSocket(cluster, session);
+    const other = await openSessionSocket(cluster, await startSession(cluster.router.url, 'CB_Server_1'));
     const disabledAt = Date.now();
     const res = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_2/disable`, {
       method: 'POST',
@@ -226,20 +244,57 @@ describe('a node an operator disables', () => {
     console.log(`disabled node: its WebSocket closed ${Date.now() - disabledAt} ms after the action`);
     expect(closed.code).toBe(1012);
     expect(Date.now() - disabledAt).toBeLessThan(1000);
-    await expectToldOnReconnect(session);
+    await expectToldOnReconnect(cluster, session);
     other.socket.send('still here');
     expect(JSON.parse(await other.next())).toMatchObject({ node: 'CB_Server_1', echo: 'still here' });
   });
 });
 
 describe('a node whose health check answers 503 while it still serves', () => {
+  const cluster = useCluster(IDS, FAST, { per: 'test' });
+
   it('by default (ON_MARKED_DOWN=shutdown-sessions) has its open WebSockets closed once marked down', async () => {
     const session = await startSession(cluster.router.url, 'CB_Server_3');
-    const socket = await openSessionSocket(session);
+    const socket = await openSessionSocket(cluster, session);
     const sickAt = Date.now();
     await fetch(`${cluster.node('CB_Server_3').url}/cobrowse/control?status=503`, { method: 'POST' });
     expect((await socket.closed).code).toBe(1012);
     expect(Date.now() - sickAt).toBeLessThan(BOUND_MS + SLACK_MS);
-    await expectToldOnReconnect(session);
+    await expectToldOnReconnect(cluster, session);
+  });
+});
+
+describe('the health copy while work is open', () => {
+  // Checks once a minute: every board call in this test is the router's own reading of health.
+  const cluster = useCluster(IDS, { HEALTH_INTERVAL_MS: 60_000, ADMIN_TOKEN }, { per: 'test' });
+  /** The board's call count (this read is itself one call). */
+  const boardCalls = async () => {
+    const res = await fetch(`${cluster.router.url}/__lb/status`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    return ((await res.json()) as { healthBoardCalls: number }).healthBoardCalls;
+  };
+
+  it('is refreshed about once a second however many requests wait, and not at all when nothing is open', async () => {
+    const session = await startSession(cluster.router.url, 'CB_Server_1');
+    const HELD_MS = 5000;
+    const WAITING = 20;
+    const before = await boardCalls();
+    await Promise.all(
+      Array.from({ length: WAITING }, () =>
+        fetch(`${cluster.router.url}/cobrowse/poll?session=${session.session}&wait=${HELD_MS}`, {
+          headers: { cookie: session.cookie },
+        }).then((res) => res.json()),
+      ),
+    );
+    const whileOpen = (await boardCalls()) - before - 1;
+    await sleep(3000);
+    const idle = (await boardCalls()) - before - whileOpen - 2;
+    console.log(
+      `health copy: ${whileOpen} board calls while ${WAITING} requests waited ${HELD_MS} ms, ${idle} in 3 s with nothing open`,
+    );
+    expect(whileOpen).toBeGreaterThanOrEqual(HELD_MS / 1000 - 1);
+    expect(whileOpen).toBeLessThanOrEqual(HELD_MS / 1000 + 2);
+    expect(idle).toBe(0);
   });
 });
