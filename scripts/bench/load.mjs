@@ -67,7 +67,7 @@ export async function httpLoad(url, { connections, seconds, headers = {}, pid })
  * CPU time per round trip (µs).
  */
 export async function webSocketRoundTrips(url, { messages, headers = {}, pid }) {
-  const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+  const socket = new WebSocket(url, { headers });
   const queue = [];
   let wake;
   socket.on('message', (data) => {
@@ -116,7 +116,7 @@ async function peakRssDuring(pid, work) {
 
 /** Opens a socket and resolves once the node's greeting has arrived. */
 async function greetedSocket(url, headers) {
-  const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+  const socket = new WebSocket(url, { headers });
   await new Promise((resolve, reject) => {
     socket.once('message', resolve);
     socket.once('error', reject);

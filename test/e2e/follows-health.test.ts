@@ -298,3 +298,37 @@ describe('the health copy while work is open', () => {
     expect(idle).toBe(0);
   });
 });
+
+describe('a node whose health check answers 503, with ON_MARKED_DOWN=drain', () => {
+  const cluster = useCluster(IDS, { ...FAST, ON_MARKED_DOWN: 'drain' }, { per: 'test' });
+
+  it('keeps its sessions, sockets and HTTP alike, and gets no new ones', async () => {
+    const session = await startSession(cluster.router.url, 'CB_Server_3');
+    const socket = await openSessionSocket(cluster, session);
+    const sickAt = Date.now();
+    await fetch(`${cluster.node('CB_Server_3').url}/cobrowse/control?status=503`, { method: 'POST' });
+    await expect
+      .poll(
+        () =>
+          cluster.router.logs.some(
+            (line) => line.msg === 'health' && line.to === 'down' && Number(line.at) >= sickAt,
+          ),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+    await sleep(1500);
+    socket.socket.send('still served');
+    expect(JSON.parse(await socket.next())).toMatchObject({ node: 'CB_Server_3', echo: 'still served' });
+    const res = await fetch(`${cluster.router.url}/cobrowse/session/${session.session}`, {
+      headers: { cookie: session.cookie },
+    });
+    expect(await res.json()).toMatchObject({ node: 'CB_Server_3', state: 'active' });
+    for (let i = 0; i < 20; i++) {
+      const fresh = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
+      expect(((await fresh.json()) as { node: string }).node).not.toBe('CB_Server_3');
+    }
+    socket.socket.close(1000);
+  });
+});
