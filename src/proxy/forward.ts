@@ -38,6 +38,8 @@ export type Forwarded =
   | { readonly ok: false; readonly failure: FailureKind; readonly detail: string };
 
 export interface ForwardOptions {
+  /** Path and query sent to the node: the path the router checked, as it checked it. */
+  readonly target: string;
   /** What to send as the body: the client's stream, a copy read whole, or null. */
   readonly body: BodyInit | null;
   /** Time the node has to send response headers: a last resort, above the longest long-poll hold. */
@@ -98,7 +100,7 @@ export async function forward(
   );
   let upstream: Response;
   try {
-    upstream = await fetch(node.origin + incomingUrl.pathname + incomingUrl.search, {
+    upstream = await fetch(node.origin + options.target, {
       method: request.method,
       headers,
       body: options.body,

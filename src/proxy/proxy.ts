@@ -15,6 +15,7 @@ import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
 import { watchNode } from './in-flight';
+import { mergeSlashes, pathProblem } from './path-policy';
 import { elsewhereRoute, isWithin, readPin, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
@@ -78,7 +79,9 @@ async function routeAndForward(
   ctx: ExecutionContext,
 ): Promise<Response> {
   const config = configFor(env);
-  if (!isWithin(url.pathname, config.pathPrefix)) {
+  // One string for the prefix check, the policy, the log and the node: nothing is parsed again later.
+  const path = mergeSlashes(url.pathname);
+  if (!isWithin(path, config.pathPrefix)) {
     throw new EdgeError(404, 'not_found', `only ${config.pathPrefix} and paths below it are routed here`);
   }
   const started = Date.now();
@@ -92,7 +95,7 @@ async function routeAndForward(
       {
         requestId,
         method: request.method,
-        path: url.pathname,
+        path,
         webSocket,
         ...outcome,
         durationMs: Date.now() - started,
@@ -101,6 +104,15 @@ async function routeAndForward(
       config.logRequests,
     );
   };
+  const refused = pathProblem(path);
+  if (refused) {
+    logAs({ node: null, reason: null, status: 400, failure: `path refused: ${refused}` });
+    throw new EdgeError(
+      400,
+      'path_refused',
+      `the path has ${refused}, which a Co-browse node could read differently`,
+    );
+  }
   const { onMarkedDown } = config.health;
   const pin = readPin(url, request.headers.get('cookie'), config);
   let chosen = route(pin, config, availabilityFrom(await readHealth(env, ctx), onMarkedDown), Math.random());
@@ -116,6 +128,7 @@ async function routeAndForward(
     replayable,
   };
   const options = {
+    target: path + url.search,
     body,
     headerTimeoutMs: config.connectTimeoutMs,
     requestId,
