@@ -1,4 +1,5 @@
 import { type FieldReader, fieldReader } from './fields';
+import { parseAllowedOrigins } from './origins';
 
 /**
  * The router's configuration: parsed once from the Worker's env into a typed, frozen object.
@@ -40,6 +41,11 @@ export interface Config {
    * waits. Larger and unknown-length bodies stream and are never sent twice. Default 65536; 0 = never.
    */
   readonly replayBodyBytes: number;
+  /**
+   * Origins whose pages may open WebSockets and send state-changing requests (config/origins.ts);
+   * undefined (unset) allows all, with a warning.
+   */
+  readonly allowedOrigins: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -130,6 +136,7 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
       'all, errors or off',
     ) as LogRequests,
     replayBodyBytes: read.integer('REPLAY_BODY_BYTES', DEFAULTS.REPLAY_BODY_BYTES, 0, 1_048_576),
+    allowedOrigins: parseAllowedOrigins(read, warnings),
   };
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
 }

@@ -11,11 +11,12 @@ import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { readHealth, reportFailure } from '../health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
+import { refusal } from './admission';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
 import { watchNode } from './in-flight';
-import { mergeSlashes, pathProblem } from './path-policy';
+import { mergeSlashes } from './path-policy';
 import { elsewhereRoute, isWithin, readPin, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
@@ -104,14 +105,10 @@ async function routeAndForward(
       config.logRequests,
     );
   };
-  const refused = pathProblem(path);
+  const refused = refusal(request, path, webSocket, config);
   if (refused) {
-    logAs({ node: null, reason: null, status: 400, failure: `path refused: ${refused}` });
-    throw new EdgeError(
-      400,
-      'path_refused',
-      `the path has ${refused}, which a Co-browse node could read differently`,
-    );
+    logAs({ node: null, reason: null, status: refused.status, failure: refused.message });
+    throw refused;
   }
   const { onMarkedDown } = config.health;
   const pin = readPin(url, request.headers.get('cookie'), config);

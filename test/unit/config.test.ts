@@ -36,7 +36,22 @@ describe('parseConfig', () => {
       { id: 'CB_Server_2', origin: 'https://cb2.example.com', weight: 3 },
     ]);
     expect(result.config.nodesById.get('CB_Server_2')?.weight).toBe(3);
-    expect(result.warnings).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: not set/)]);
+  });
+
+  it('reads ALLOWED_ORIGINS as origins, and warns when it is unset', () => {
+    const set = parseConfig({
+      NODES,
+      ALLOWED_ORIGINS: '["https://www.example.com","http://localhost:8080"]',
+    });
+    expect(set.ok && [...(set.config.allowedOrigins ?? [])]).toEqual([
+      'https://www.example.com',
+      'http://localhost:8080',
+    ]);
+    expect(set.warnings).toEqual([]);
+    const unset = parseConfig({ NODES });
+    expect(unset.ok && unset.config.allowedOrigins).toBeUndefined();
+    expect(unset.warnings).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: not set/)]);
   });
 
   it('accepts every var as JSON text, as `wrangler dev --var` passes it', () => {
@@ -173,6 +188,7 @@ describe('parseConfig', () => {
         { id: 'v6', url: 'http://[::1]:8700' },
         { id: 'dns', url: 'http://cb.example.com:8700' },
       ],
+      ALLOWED_ORIGINS: ['https://www.example.com'],
     });
     expect(result.ok).toBe(true);
     expect(result.warnings).toEqual([
