@@ -8,10 +8,21 @@
  *   come from this origin (`Sec-Fetch-Site: same-origin` or a matching `Origin`): no cross-site forms.
  *
  * Tokens are compared as SHA-256 digests with `timingSafeEqual`: constant time, whatever their lengths.
+ * Failed attempts are rate limited per client address (`ADMIN_AUTH_LIMIT`, proxy/rate-limits.ts).
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
 import { EdgeError } from '../errors';
+import {
+  clientAddress,
+  isLockedOut,
+  LIMIT_PERIOD_S,
+  lockOut,
+  overLimit,
+  tooManyRequests,
+} from '../proxy/rate-limits';
+
+const LOCKED_OUT = `too many failed admin logins from this address: try again in ${LIMIT_PERIOD_S} s`;
 
 const encoder = new TextEncoder();
 
@@ -48,8 +59,14 @@ export const requireAdmin = createMiddleware<AppEnv>(async function requireAdmin
   if (typeof expected !== 'string' || expected === '') {
     throw new EdgeError(404, 'not_found', 'the admin endpoints are off: no ADMIN_TOKEN is set');
   }
+  const address = clientAddress(c.req.raw);
+  if (isLockedOut(address, Date.now())) throw tooManyRequests('too_many_attempts', LOCKED_OUT);
   const credentials = presented(c.req.header('authorization'));
   if (!credentials || !(await sameToken(credentials.token, expected))) {
+    if (await overLimit(c.env.ADMIN_AUTH_LIMIT, address)) {
+      lockOut(address, Date.now());
+      throw tooManyRequests('too_many_attempts', LOCKED_OUT);
+    }
     throw new EdgeError(
       401,
       'unauthorized',

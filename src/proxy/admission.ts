@@ -13,6 +13,14 @@ import { pathProblem } from './path-policy';
  */
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * A request that starts a session, for the new-session limit: a POST (CometD's handshake) or a
+ * WebSocket handshake, without a pin. A pinned request belongs to a session that exists.
+ */
+export function startsSession(request: Request, webSocket: boolean): boolean {
+  return webSocket || request.method === 'POST';
+}
+
 /** The error that refuses this request, or undefined when it may go on to a node. */
 export function refusal(
   request: Request,

@@ -48,7 +48,9 @@ describe('with ADMIN_TOKEN', () => {
     ['a wrong Basic password', basic('wrong')],
     ['Basic with no password separator', { authorization: `Basic ${btoa(ADMIN_TOKEN)}` }],
     ['Basic that is not base64', { authorization: 'Basic %%%' }],
-  ])('refuses %s with 401', async (_case, headers) => {
+  ])('refuses %s with 401', async (label, credentials) => {
+    // A client address of its own: failed logins are rate limited per address (ADMIN_AUTH_LIMIT).
+    const headers = { ...credentials, 'cf-connecting-ip': `198.51.100.${label.length}` };
     for (const path of ['/__lb/status', '/__lb/']) {
       const res = await fetch(cluster.router.url + path, { headers });
       expect(res.status).toBe(401);
@@ -63,7 +65,8 @@ describe('with ADMIN_TOKEN', () => {
     expect((await (await admin('/status')).json()).nodes[0].mode).toBe('active');
   });
 
-  it('refuses a brute force of 300 wrong and malformed tokens with 401, and changes nothing', async () => {
+  it('refuses a brute force of 300 wrong and malformed tokens: 401 for the first 10, then 429 for the minute, the right token included; changes nothing', async () => {
+    const guesser = { 'cf-connecting-ip': '203.0.113.66' };
     const attempts = [
       ...Array.from({ length: 250 }, (_, i) => `Bearer ${ADMIN_TOKEN.slice(0, i % ADMIN_TOKEN.length)}${i}`),
       'Bearer',
@@ -77,16 +80,22 @@ describe('with ADMIN_TOKEN', () => {
       `Basic ${btoa('ops:')}`,
       ...Array.from({ length: 41 }, (_, i) => `Basic ${btoa(`ops:guess${i}`)}`),
     ];
-    const statuses = new Set<number>();
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
     for (const authorization of attempts) {
       const res = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/disable`, {
         method: 'POST',
-        headers: { authorization },
+        headers: { authorization, ...guesser },
       });
-      statuses.add(res.status);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
       await res.arrayBuffer();
     }
-    expect([...statuses]).toEqual([401]);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(new Set(statuses.slice(10))).toEqual(new Set([429]));
+    expect(retryAfter).toBe('60');
+    // Locked out: the right token from that address is refused too, and tells nothing.
+    expect((await admin('/status', { headers: guesser })).status).toBe(429);
     const status = await (await admin('/status')).json();
     expect(status.nodes.map((node: { mode: string }) => node.mode)).toEqual(['active', 'active', 'active']);
     expect((await admin('/status')).status).toBe(200);
