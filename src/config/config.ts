@@ -46,6 +46,13 @@ export interface Config {
    * undefined (unset) allows all, with a warning.
    */
   readonly allowedOrigins: ReadonlySet<string> | undefined;
+  /**
+   * Most bytes of request line and header fields a node accepts (Jetty's `requestHeaderSize`, default
+   * 8192): a larger request gets 414 or 431 from the router instead of a reset from the node.
+   */
+  readonly maxHeaderBytes: number;
+  /** Largest request body by `Content-Length` (413 above it); 0 (default) = no limit. */
+  readonly maxBodyBytes: number;
 }
 
 /**
@@ -101,6 +108,9 @@ export const DEFAULTS = {
   // (10 MB) stream instead. nginx buffers every request body (8-16 KB in memory, then on disk).
   REPLAY_BODY_BYTES: 65_536,
   ON_MARKED_DOWN: 'shutdown-sessions',
+  // Jetty 9's HttpConfiguration.requestHeaderSize: what a Co-browse node accepts by default.
+  MAX_HEADER_BYTES: 8192,
+  MAX_BODY_BYTES: 0,
 } as const;
 
 /** A node id is a cookie-safe token, so it can be matched exactly and printed safely. */
@@ -137,6 +147,8 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
     ) as LogRequests,
     replayBodyBytes: read.integer('REPLAY_BODY_BYTES', DEFAULTS.REPLAY_BODY_BYTES, 0, 1_048_576),
     allowedOrigins: parseAllowedOrigins(read, warnings),
+    maxHeaderBytes: read.integer('MAX_HEADER_BYTES', DEFAULTS.MAX_HEADER_BYTES, 1024, 1_048_576),
+    maxBodyBytes: read.integer('MAX_BODY_BYTES', DEFAULTS.MAX_BODY_BYTES, 0, 2 ** 40),
   };
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
 }

@@ -1,7 +1,8 @@
 /**
  * What is refused before any node is chosen: a path a node could read differently from the router
- * (path-policy.ts), and a WebSocket handshake or state-changing request from a page whose origin is not
- * in ALLOWED_ORIGINS. A refused request reaches no node.
+ * (path-policy.ts); a request line or header larger than a node accepts (a node would reset the
+ * connection), or a body over MAX_BODY_BYTES; a WebSocket handshake or state-changing request from a
+ * page whose origin is not in ALLOWED_ORIGINS. A refused request reaches no node.
  */
 import type { Config } from '../config/config';
 import { EdgeError } from '../errors';
@@ -21,13 +22,47 @@ export function startsSession(request: Request, webSocket: boolean): boolean {
   return webSocket || request.method === 'POST';
 }
 
-/** The error that refuses this request, or undefined when it may go on to a node. */
+/**
+ * Bytes the router adds to a request's head on its way to a node (X-Forwarded-For, -Proto and -Host,
+ * X-Request-Id, the node's Host), counted against the node's limit with room to spare.
+ */
+const ADDED_HEAD_BYTES = 512;
+
+/** The request head as a node receives it, in bytes: request line and fields, CRLF each. */
+function headBytes(request: Request, target: string): number {
+  let bytes = request.method.length + target.length + 11 + ADDED_HEAD_BYTES;
+  for (const [name, value] of request.headers) bytes += name.length + value.length + 4;
+  return bytes;
+}
+
+/**
+ * The error that refuses this request, or undefined when it may go on to a node. `target` is the
+ * path and query the node would get; `path` its path.
+ */
 export function refusal(
   request: Request,
+  target: string,
   path: string,
   webSocket: boolean,
   config: Config,
 ): EdgeError | undefined {
+  if (target.length + ADDED_HEAD_BYTES > config.maxHeaderBytes) {
+    return new EdgeError(414, 'uri_too_long', 'the path and query are longer than a Co-browse node accepts');
+  }
+  if (headBytes(request, target) > config.maxHeaderBytes) {
+    return new EdgeError(
+      431,
+      'header_too_large',
+      `the request line and header fields are larger than a Co-browse node accepts (${config.maxHeaderBytes} bytes)`,
+    );
+  }
+  if (config.maxBodyBytes > 0 && Number(request.headers.get('content-length')) > config.maxBodyBytes) {
+    return new EdgeError(
+      413,
+      'body_too_large',
+      `the request body is larger than ${config.maxBodyBytes} bytes`,
+    );
+  }
   const problem = pathProblem(path);
   if (problem) {
     return new EdgeError(

@@ -106,7 +106,8 @@ async function routeAndForward(
       config.logRequests,
     );
   };
-  const refused = refusal(request, path, webSocket, config);
+  const target = path + url.search;
+  const refused = refusal(request, target, path, webSocket, config);
   if (refused) {
     logAs({ node: null, reason: null, status: refused.status, failure: refused.message });
     throw refused;
@@ -137,7 +138,7 @@ async function routeAndForward(
     replayable,
   };
   const options = {
-    target: path + url.search,
+    target,
     body,
     headerTimeoutMs: config.connectTimeoutMs,
     requestId,

@@ -31,6 +31,8 @@ describe('parseConfig', () => {
       onMarkedDown: 'shutdown-sessions',
     });
     expect(result.config.replayBodyBytes).toBe(65_536);
+    expect(result.config.maxHeaderBytes).toBe(8192);
+    expect(result.config.maxBodyBytes).toBe(0);
     expect(result.config.nodes).toEqual([
       { id: 'CB_Server_1', origin: 'http://cb1.example.com:8700', weight: 1 },
       { id: 'CB_Server_2', origin: 'https://cb2.example.com', weight: 3 },

@@ -1,7 +1,7 @@
 /**
- * The path policy over the wire, against the Worker as deployed (its bundle in raw Miniflare): every
- * path a Jetty node could resolve differently from the router gets a 400 from the router, and no node
- * receives it.
+ * What the router refuses before any node, over the wire, against the Worker as deployed (its bundle in
+ * raw Miniflare): every path a Jetty node could resolve differently from the router gets a 400, a head
+ * larger than a Jetty node accepts a 414 or 431, and no node receives any of them.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
@@ -12,7 +12,7 @@ let nodes: DemoNode[];
 let router: { url: string; stop(): Promise<void> };
 beforeAll(async () => {
   nodes = await startNodes(['CB_Server_1']);
-  router = await startMiniflare(routerWorker(nodes));
+  router = await startMiniflare(routerWorker(nodes, { MAX_BODY_BYTES: 1_000_000 }));
 }, 60_000);
 afterAll(async () => {
   await router?.stop();
@@ -59,4 +59,36 @@ it('says why in the answer', async () => {
     error: 'path_refused',
     message: 'the path has an encoded "/" or "\\", which a Co-browse node could read differently',
   });
+});
+
+/** Jetty 9's default requestHeaderSize, which the router keeps (MAX_HEADER_BYTES). */
+const NODE_HEAD_BYTES = 8192;
+
+it('answers 414 for a path and query a node would not accept, 431 for too large a head; the node sees neither', async () => {
+  const port = Number(new URL(router.url).port);
+  const longPath = `/cobrowse/${'a'.repeat(NODE_HEAD_BYTES)}`;
+  const tooLong = await sendRaw(port, `GET ${longPath} HTTP/1.1\r\nHost: e\r\n\r\n`);
+  expect(tooLong.status).toBe(414);
+  const bigCookie = `gcbSessionServer=.CB_Server_1; junk=${'b'.repeat(NODE_HEAD_BYTES - 200)}`;
+  const tooLarge = await sendRaw(
+    port,
+    `GET /cobrowse/echo/big-head HTTP/1.1\r\nHost: e\r\nCookie: ${bigCookie}\r\n\r\n`,
+  );
+  expect(tooLarge.status).toBe(431);
+  const seen = await seenByNode();
+  expect(seen.filter((path) => path === longPath || path === '/cobrowse/echo/big-head')).toEqual([]);
+  // Within the budget (the node's 8 KiB less what the router adds), it passes.
+  const fits = await sendRaw(
+    port,
+    `GET /cobrowse/echo/fits HTTP/1.1\r\nHost: e\r\nCookie: junk=${'c'.repeat(6000)}\r\n\r\n`,
+  );
+  expect(fits.status).toBe(200);
+});
+
+it('answers 413 for a body over MAX_BODY_BYTES, by its declared length, before the node', async () => {
+  const res = await fetch(`${router.url}/cobrowse/dom`, { method: 'POST', body: 'x'.repeat(1_000_001) });
+  expect(res.status).toBe(413);
+  expect(await res.json()).toMatchObject({ error: 'body_too_large' });
+  const fits = await fetch(`${router.url}/cobrowse/dom`, { method: 'POST', body: 'x'.repeat(1_000_000) });
+  expect(fits.status).toBe(200);
 });
