@@ -11,7 +11,7 @@ import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { readHealth, reportFailure } from '../health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
-import { refusal, startsSession } from './admission';
+import { headTooLarge, refusal, startsSession } from './admission';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
@@ -107,13 +107,14 @@ async function routeAndForward(
     );
   };
   const target = path + url.search;
-  const refused = refusal(request, target, path, webSocket, config);
+  const cookie = request.headers.get('cookie');
+  const refused = refusal(request, target, path, cookie, webSocket, config);
   if (refused) {
     logAs({ node: null, reason: null, status: refused.status, failure: refused.message });
     throw refused;
   }
   const { onMarkedDown } = config.health;
-  const pin = readPin(url, request.headers.get('cookie'), config);
+  const pin = readPin(url, cookie, config);
   if (
     !pin &&
     startsSession(request, webSocket) &&
@@ -155,6 +156,12 @@ async function routeAndForward(
       if (GATEWAY_FAILURES.has(status)) reportFailure(env, ctx, node.id, `answered ${status}`);
       logAs({ node: node.id, reason, status });
       return result.response;
+    }
+    // A node drops a head larger than it accepts: the client is told that, and the node is not blamed.
+    const tooLarge = result.failure === 'unreachable' && headTooLarge(request, target, config);
+    if (tooLarge) {
+      logAs({ node: node.id, reason, status: 431, failure: result.detail });
+      throw tooLarge;
     }
     // The board already knows a node it marked down; anything else is news for it.
     if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.detail);

@@ -85,6 +85,22 @@ it('answers 414 for a path and query a node would not accept, 431 for too large 
   expect(fits.status).toBe(200);
 });
 
+it('tells the client 431, not 502, when a node drops a request whose other fields make the head too large', async () => {
+  const port = Number(new URL(router.url).port);
+  // /reset drops the connection as a node does on a head it will not read.
+  const big = await sendRaw(
+    port,
+    `GET /cobrowse/reset HTTP/1.1\r\nHost: e\r\nX-Big: ${'d'.repeat(NODE_HEAD_BYTES - 300)}\r\n\r\n`,
+  );
+  expect(big.status).toBe(431);
+  // The same drop with a small head is the node's failure: its pinned request gets the 502.
+  const small = await sendRaw(
+    port,
+    'GET /cobrowse/reset HTTP/1.1\r\nHost: e\r\nCookie: gcbSessionServer=.CB_Server_1\r\n\r\n',
+  );
+  expect(small.status).toBe(502);
+});
+
 it('answers 413 for a body over MAX_BODY_BYTES, by its declared length, before the node', async () => {
   const res = await fetch(`${router.url}/cobrowse/dom`, { method: 'POST', body: 'x'.repeat(1_000_001) });
   expect(res.status).toBe(413);
