@@ -2,7 +2,7 @@
  * `npm run test:soak`: the soak for as long as asked (not in CI; CI runs a short one). Prints the
  * account and exits 1 if any promise broke.
  *
- *   npm run test:soak -- --seconds 600 --sockets 500 --polls 300
+ *   npm run test:soak -- --seconds 600 --sockets 500 --polls 300 [--health defaults]
  */
 import { parseArgs } from 'node:util';
 import { brokenPromises, formatReport, runSoak } from './soak/run.mjs';
@@ -12,12 +12,14 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     sockets: { type: 'string', default: '500' },
     polls: { type: 'string', default: '200' },
+    health: { type: 'string', default: 'fast' },
   },
 });
 const report = await runSoak({
   seconds: Number(values.seconds),
   sockets: Number(values.sockets),
   polls: Number(values.polls),
+  health: values.health === 'defaults' ? 'defaults' : 'fast',
   log: (line) => console.log(line),
 });
 console.log(`\n${formatReport(report)}\n`);

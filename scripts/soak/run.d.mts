@@ -18,6 +18,7 @@ export function runSoak(options: {
   seconds: number;
   sockets: number;
   polls: number;
+  health?: 'fast' | 'defaults';
   build?: boolean;
   log?: (line: string) => void;
 }): Promise<SoakReport>;
