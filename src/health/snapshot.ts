@@ -19,7 +19,7 @@ import type { HealthBoard, HealthSnapshot } from './board';
 import type { NodeMode } from './state';
 
 /** Also the refresh period while work is open: at most one board call per isolate per second. */
-export const FRESH_MS = 1000;
+const FRESH_MS = 1000;
 const STALE_MS = 2 * FRESH_MS;
 const COLD_WAIT_MS = 250;
 /** A refresh that takes longer is given up, so a hung board cannot stop this isolate's refreshes. */
@@ -47,10 +47,9 @@ function keep(snapshot: HealthSnapshot): void {
   for (const listener of listeners) listener(snapshot);
 }
 
-/** Calls `listener` with every newer snapshot this isolate learns; returns the unsubscribe. */
-export function onSnapshot(listener: (snapshot: HealthSnapshot) => void): () => void {
+/** Calls `listener` with every newer snapshot this isolate learns, for the isolate's life. */
+export function onSnapshot(listener: (snapshot: HealthSnapshot) => void): void {
   listeners.add(listener);
-  return () => listeners.delete(listener);
 }
 
 /** The newest snapshot this isolate has, without refreshing it. */

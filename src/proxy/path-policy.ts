@@ -1,7 +1,7 @@
 /**
  * Which request paths may reach a node: only those a Jetty (or Tomcat) node reads exactly as the
  * router does. A proxy compares paths as text; a Jetty 9 node percent-decodes them (also its own
- * `%uXXXX`), strips `;` parameters from each segment and then resolves dot segments. So a path that
+ * `%uHHHH`), strips `;` parameters from each segment and then resolves dot segments. So a path that
  * is "below /cobrowse" as text can name a resource outside that context once a node decodes it:
  * `/cobrowse/..%2finternal`, `/cobrowse/..;/internal`. This module refuses every such form.
  *
@@ -12,12 +12,9 @@
  * default URI compliance, which rejects ambiguous segments, separators and parameters.
  */
 
-/** Why a path is refused, for the 400 answer; undefined when it may pass. */
-export type PathProblem = string | undefined;
-
 /** Characters whose presence needs the full check; a path without any of them passes as it is. */
 const NEEDS_A_LOOK = /[%;]|\/\.|\/\//;
-/** A `%` not followed by two hex digits: Jetty's `%uXXXX`, or a broken escape. */
+/** A `%` not followed by two hex digits: Jetty's `%uHHHH`, or a broken escape. */
 const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/;
 /** An encoded `/` or `\`: a segment boundary only the node would see. */
 const ENCODED_SEPARATOR = /%(2f|5c)/i;
@@ -46,7 +43,7 @@ export function mergeSlashes(pathname: string): string {
 }
 
 /** Why the node could read `pathname` (already merged) differently from the router, or undefined. */
-export function pathProblem(pathname: string): PathProblem {
+export function pathProblem(pathname: string): string | undefined {
   if (!NEEDS_A_LOOK.test(pathname)) return undefined;
   if (BAD_ESCAPE.test(pathname)) return 'a "%" that is not followed by two hex digits';
   if (ENCODED_SEPARATOR.test(pathname)) return 'an encoded "/" or "\\"';

@@ -12,7 +12,7 @@
 import type { Watch } from './in-flight';
 
 /** Close code for "your node went away, reconnect". */
-export const NODE_GONE_CLOSE = 1012;
+const NODE_GONE_CLOSE = 1012;
 
 /**
  * workerd refuses a received message over 32 MiB (`WEBSOCKET_MAX_MESSAGE_SIZE`, web-socket.c++): the

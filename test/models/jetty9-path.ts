@@ -1,6 +1,6 @@
 /**
  * How a Jetty 9 node reads a request path (its HttpURI: `decodePath`, then `canonicalPath`): `;`
- * parameters are dropped from each segment, the rest is percent-decoded (Jetty's own `%uXXXX`
+ * parameters are dropped from each segment, the rest is percent-decoded (Jetty's own `%uHHHH`
  * escapes too), and dot segments are resolved in the decoded text, where a decoded `%2f` separates
  * segments like any `/`. The tests judge the router's path policy by this, not by the router's own
  * parser: it is what the node behind the router does.
