@@ -15,14 +15,6 @@ import { pathProblem } from './path-policy';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * A request that starts a session, for the new-session limit: a POST (CometD's handshake) or a
- * WebSocket handshake, without a pin. A pinned request belongs to a session that exists.
- */
-export function startsSession(request: Request, webSocket: boolean): boolean {
-  return webSocket || request.method === 'POST';
-}
-
-/**
  * Bytes the router adds to a request's head on its way to a node (X-Forwarded-For, -Proto and -Host,
  * X-Request-Id, the node's Host), counted against the node's limit with room to spare.
  */

@@ -11,13 +11,13 @@ import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { readHealth, reportFailure } from '../health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
-import { headTooLarge, refusal, startsSession } from './admission';
+import { headTooLarge, refusal } from './admission';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake } from './headers';
 import { watchNode } from './in-flight';
 import { mergeSlashes } from './path-policy';
-import { clientAddress, LIMIT_PERIOD_S, overLimit, tooManyRequests } from './rate-limits';
+import { newSessionRefusal, startsSession } from './rate-limits';
 import { elsewhereRoute, isWithin, readPin, route } from './routing';
 
 /** Seconds a client is asked to wait when no node can take its request. */
@@ -115,16 +115,12 @@ async function routeAndForward(
   }
   const { onMarkedDown } = config.health;
   const pin = readPin(url, cookie, config);
-  if (
-    !pin &&
-    startsSession(request, webSocket) &&
-    (await overLimit(env.NEW_SESSION_LIMIT, clientAddress(request)))
-  ) {
-    logAs({ node: null, reason: null, status: 429, failure: 'new-session rate limit' });
-    throw tooManyRequests(
-      'too_many_new_sessions',
-      `too many new Co-browse sessions from this address: try again in ${LIMIT_PERIOD_S} s`,
-    );
+  if (startsSession(request, pin !== undefined, webSocket)) {
+    const limited = await newSessionRefusal(request, env.NEW_SESSION_LIMIT);
+    if (limited) {
+      logAs({ node: null, reason: null, status: 429, failure: 'new-session rate limit' });
+      throw limited;
+    }
   }
   let chosen = route(pin, config, availabilityFrom(await readHealth(env, ctx), onMarkedDown), Math.random());
   if (!chosen) {

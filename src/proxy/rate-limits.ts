@@ -39,6 +39,27 @@ export async function overLimit(limiter: RateLimit | undefined, key: string): Pr
 }
 
 /**
+ * Does this request start a session? A POST (CometD's handshake) or a WebSocket handshake without a
+ * pin; a pinned request belongs to a session that exists and is never counted. Synchronous, so the
+ * requests it rules out (nearly all) never await the limiter.
+ */
+export function startsSession(request: Request, pinned: boolean, webSocket: boolean): boolean {
+  return !pinned && (webSocket || request.method === 'POST');
+}
+
+/** The 429 for a session start that is one too many from its address, or undefined. */
+export async function newSessionRefusal(
+  request: Request,
+  limiter: RateLimit | undefined,
+): Promise<EdgeError | undefined> {
+  if (!(await overLimit(limiter, clientAddress(request)))) return undefined;
+  return tooManyRequests(
+    'too_many_new_sessions',
+    `too many new Co-browse sessions from this address: try again in ${LIMIT_PERIOD_S} s`,
+  );
+}
+
+/**
  * Addresses locked out of the admin API in this isolate, until when (epoch ms). The binding only
  * counts failures; this makes every request from a locked-out address fail for the rest of the period.
  * At most MAX_LOCKED entries: the oldest goes first.
