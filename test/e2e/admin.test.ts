@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useCluster } from './cluster';
+import { startInOneRateWindow } from './rate-window';
 import { type Session, startSession } from './traffic';
 
 const ADMIN_TOKEN = 'test-admin-token-5f2b9c';
@@ -67,6 +68,7 @@ describe('with ADMIN_TOKEN', () => {
 
   it('refuses a brute force of 300 wrong and malformed tokens: 401 for the first 10, then 429 for the minute, the right token included; changes nothing', async () => {
     const guesser = { 'cf-connecting-ip': '203.0.113.66' };
+    await startInOneRateWindow(5_000);
     const attempts = [
       ...Array.from({ length: 250 }, (_, i) => `Bearer ${ADMIN_TOKEN.slice(0, i % ADMIN_TOKEN.length)}${i}`),
       'Bearer',

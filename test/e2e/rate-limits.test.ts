@@ -5,6 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { useCluster } from './cluster';
+import { startInOneRateWindow } from './rate-window';
 
 const LIMIT = 600;
 const cluster = useCluster(['CB_Server_1', 'CB_Server_2']);
