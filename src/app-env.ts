@@ -1,13 +1,15 @@
 /** Hono's typing of this Worker: its env bindings and the per-request variables. */
 import type { Config } from './config/config';
-import type { HealthBindings } from './health/snapshot';
-import type { RateLimitBindings } from './proxy/rate-limits';
 
 export interface AppEnv {
   /**
-   * Raw vars from wrangler.toml or `--var` (parsed only by config.ts), the `ADMIN_TOKEN` secret, the
-   * health board and the rate limits.
+   * `Env` is generated from wrangler.toml by `wrangler types` (worker-configuration.d.ts; `npm test`
+   * fails when it is stale), across every environment: bindings of one environment only, such as
+   * production's VPC binding, are optional there. Two things it cannot say are added:
+   * - `ADMIN_TOKEN`, an optional secret: listing it under `secrets.required` would make every deploy
+   *   and every local run demand one, and the router works without (its admin actions stay off);
+   * - the index signature: config.ts reads vars by name, and a node's `via` names a binding.
    */
-  Bindings: Record<string, unknown> & HealthBindings & RateLimitBindings & { readonly ADMIN_TOKEN?: string };
+  Bindings: Env & Readonly<Record<string, unknown>> & { readonly ADMIN_TOKEN?: string };
   Variables: { config: Config; requestId: string };
 }

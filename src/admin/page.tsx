@@ -55,6 +55,12 @@ const NodeCard: FC<{ node: NodeReport; now: number }> = ({ node, now }) => (
     <dl>
       <dt>URL</dt>
       <dd>{node.origin}</dd>
+      {node.via && (
+        <>
+          <dt>via</dt>
+          <dd>{node.via} (Workers VPC)</dd>
+        </>
+      )}
       <dt>weight</dt>
       <dd>{node.weight}</dd>
       <dt>health</dt>

@@ -1,5 +1,6 @@
 import { type FieldReader, fieldReader } from './fields';
 import { parseAllowedOrigins } from './origins';
+import { type NodeConfig, parseRoster, ROSTER_REQUIRED } from './roster';
 
 /**
  * The router's configuration: parsed once from the Worker's env into a typed, frozen object.
@@ -9,16 +10,6 @@ import { parseAllowedOrigins } from './origins';
  * their JSON text. Defaults are filled first, then everything is validated, and every problem is
  * reported with its field path instead of stopping at the first.
  */
-
-/** One Co-browse node of the roster. */
-export interface NodeConfig {
-  /** Route name the node puts in its stickiness cookie (`.CB_Server_1` names `CB_Server_1`). */
-  readonly id: string;
-  /** Base URL of the node: scheme, host and port only (`http://cb1.example.com:8700`). */
-  readonly origin: string;
-  /** Relative share of new sessions; 0 takes only sessions already pinned to it. Default 1. */
-  readonly weight: number;
-}
 
 export interface Config {
   readonly nodes: readonly NodeConfig[];
@@ -113,19 +104,16 @@ export const DEFAULTS = {
   MAX_BODY_BYTES: 0,
 } as const;
 
-/** A node id is a cookie-safe token, so it can be matched exactly and printed safely. */
-const NODE_ID = /^[A-Za-z0-9_.~-]{1,64}$/;
 /** RFC 6265 cookie-name (an RFC 7230 token). */
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
 const PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+$/;
-const MAX_WEIGHT = 1000;
 
 export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResult {
   const problems: string[] = [];
   const warnings: string[] = [];
   const read = fieldReader(env, problems);
-  const nodes = parseNodes(read, warnings);
+  const nodes = parseNodes(read, env, warnings);
   const config: Config = {
     nodes,
     nodesById: new Map(nodes.map((node) => [node.id, node])),
@@ -177,86 +165,16 @@ function parseHealth(read: FieldReader): HealthConfig {
   };
 }
 
-function parseNodes(read: FieldReader, warnings: string[]): NodeConfig[] {
-  const { problems } = read;
-  const before = problems.length;
+function parseNodes(
+  read: FieldReader,
+  env: Readonly<Record<string, unknown>>,
+  warnings: string[],
+): NodeConfig[] {
+  const before = read.problems.length;
   const value = read.json('NODES');
   if (value === undefined) {
-    if (problems.length === before) problems.push('NODES: required: an array of { id, url, weight? }');
+    if (read.problems.length === before) read.problems.push(ROSTER_REQUIRED);
     return [];
   }
-  if (!Array.isArray(value) || value.length === 0) {
-    problems.push('NODES: must be a non-empty array of { id, url, weight? }');
-    return [];
-  }
-  const nodes: NodeConfig[] = [];
-  const seen = new Set<string>();
-  value.forEach((entry: unknown, index) => {
-    const node = parseNode(entry, `NODES[${index}]`, problems, warnings);
-    if (!node) return;
-    if (seen.has(node.id)) problems.push(`NODES[${index}].id: duplicate id "${node.id}"`);
-    seen.add(node.id);
-    nodes.push(node);
-  });
-  if (nodes.length === value.length && nodes.every((node) => node.weight === 0)) {
-    problems.push('NODES: at least one node needs a weight above 0 to take new sessions');
-  }
-  return nodes;
-}
-
-function parseNode(
-  entry: unknown,
-  path: string,
-  problems: string[],
-  warnings: string[],
-): NodeConfig | undefined {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    problems.push(`${path}: must be an object { id, url, weight? }`);
-    return undefined;
-  }
-  const { id, url, weight = 1, ...rest } = entry as Record<string, unknown>;
-  const before = problems.length;
-  for (const key of Object.keys(rest)) problems.push(`${path}.${key}: unknown field`);
-  if (typeof id !== 'string' || !NODE_ID.test(id)) {
-    problems.push(`${path}.id: must be 1-64 characters of A-Z a-z 0-9 _ . ~ - (the node's route name)`);
-  }
-  const origin = parseNodeUrl(url, `${path}.url`, problems, warnings);
-  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
-    problems.push(`${path}.weight: must be an integer from 0 to ${MAX_WEIGHT}`);
-  }
-  if (problems.length > before) return undefined;
-  return { id: id as string, origin: origin as string, weight: weight as number };
-}
-
-function parseNodeUrl(
-  raw: unknown,
-  path: string,
-  problems: string[],
-  warnings: string[],
-): string | undefined {
-  const url = typeof raw === 'string' && URL.canParse(raw) ? new URL(raw) : undefined;
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    problems.push(`${path}: must be an absolute http:// or https:// URL`);
-    return undefined;
-  }
-  const extra = [
-    url.username || url.password ? 'credentials' : '',
-    url.pathname !== '/' ? 'a path' : '',
-    url.search ? 'a query' : '',
-    url.hash ? 'a fragment' : '',
-  ].filter(Boolean);
-  if (extra.length > 0) {
-    problems.push(`${path}: must be scheme, host and port only (found ${extra.join(', ')})`);
-    return undefined;
-  }
-  if (isIpLiteral(url.hostname)) {
-    warnings.push(
-      `${path}: ${url.hostname} is a bare IP address: fine in local runs, but a deployed Worker cannot fetch an IP; give the node a DNS name`,
-    );
-  }
-  return url.origin;
-}
-
-function isIpLiteral(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
+  return parseRoster(value, env, read.problems, warnings);
 }

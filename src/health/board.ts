@@ -23,6 +23,8 @@ export interface NodeStatus extends NodeHealth {
   readonly id: string;
   readonly origin: string;
   readonly weight: number;
+  /** The Workers VPC binding that reaches the node; null = the Worker's own fetch. */
+  readonly via: string | null;
 }
 
 export interface HealthSnapshot {
@@ -33,9 +35,10 @@ export interface HealthSnapshot {
   readonly nodes: readonly NodeStatus[];
 }
 
-/** What the board stores per node: its health, and the origin it was measured at. */
+/** What the board stores per node: its health, and where it was measured (origin, and binding). */
 interface StoredNode {
   readonly origin: string;
+  readonly via?: string | null;
   readonly health: NodeHealth;
 }
 
@@ -111,14 +114,16 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     return this.parsed;
   }
 
-  /** Health of a node as stored, or a fresh start when the node is new or its origin changed. */
+  /**
+   * Health of a node as stored, or a fresh start when the node is new or is now reached elsewhere
+   * (another origin, or through another binding).
+   */
   private healthOf(nodeId: string): NodeHealth {
     const node = this.config().nodesById.get(nodeId);
     const stored = this.ctx.storage.kv.get<StoredNode>(`node:${nodeId}`);
+    const sameNode = stored && stored.origin === node?.origin && (stored.via ?? null) === (node.via ?? null);
     // Spread over a fresh start: health stored by an older version gets the fields it lacks.
-    return stored && stored.origin === node?.origin
-      ? { ...initialHealth(), ...stored.health }
-      : initialHealth();
+    return sameNode ? { ...initialHealth(), ...stored.health } : initialHealth();
   }
 
   /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */
@@ -130,7 +135,11 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     if (!node) return undefined;
     const before = this.healthOf(nodeId);
     const after = change(before, this.config().health, Date.now());
-    this.ctx.storage.kv.put<StoredNode>(`node:${nodeId}`, { origin: node.origin, health: after });
+    this.ctx.storage.kv.put<StoredNode>(`node:${nodeId}`, {
+      origin: node.origin,
+      via: node.via ?? null,
+      health: after,
+    });
     // One event adds at most one transition, at the front.
     const [newest] = after.transitions;
     if (newest && newest !== before.transitions[0]) {
@@ -140,10 +149,11 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
   }
 
   private read(): HealthSnapshot {
-    const nodes = this.config().nodes.map(({ id, origin, weight }) => ({
+    const nodes = this.config().nodes.map(({ id, origin, weight, via }) => ({
       id,
       origin,
       weight,
+      via: via ?? null,
       ...this.healthOf(id),
     }));
     return { takenAt: Date.now(), calls: this.calls, nodes };

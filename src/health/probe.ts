@@ -1,14 +1,15 @@
 /**
- * One active check of one node: `GET <origin><path>`, passed when the status is expected and the
- * answer came within the timeout.
+ * One active check of one node: `GET <origin><path>` through what reaches the node (its VPC binding or
+ * the Worker's fetch), passed when the status is expected and the answer came within the timeout.
  */
-import type { HealthConfig, NodeConfig } from '../config/config';
+import type { HealthConfig } from '../config/config';
+import type { NodeConfig } from '../config/roster';
 import type { CheckOutcome } from './state';
 
 export async function probe(node: NodeConfig, health: HealthConfig): Promise<CheckOutcome> {
   const started = Date.now();
   try {
-    const res = await fetch(node.origin + health.path, {
+    const res = await node.fetcher.fetch(node.origin + health.path, {
       headers: { 'user-agent': 'cobrowse-edge-health' },
       redirect: 'manual',
       signal: AbortSignal.timeout(health.timeoutMs),

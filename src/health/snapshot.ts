@@ -26,9 +26,8 @@ const COLD_WAIT_MS = 250;
 const REFRESH_LIMIT_MS = 2000;
 const BOARD_NAME = 'health';
 
-export interface HealthBindings {
-  readonly HEALTH: DurableObjectNamespace<HealthBoard>;
-}
+/** The one binding this module needs: the health board. */
+export type HealthBindings = Pick<Env, 'HEALTH'>;
 
 /** The part of a request's execution context this module needs. */
 type Background = Pick<ExecutionContext, 'waitUntil'>;

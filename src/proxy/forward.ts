@@ -3,7 +3,7 @@
  * whatever stays open on the node (the wait for headers, a streamed body, a WebSocket) watched, so that
  * it ends as soon as the node goes.
  */
-import type { NodeConfig } from '../config/config';
+import type { NodeConfig } from '../config/roster';
 import type { FailureKind } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
@@ -100,7 +100,8 @@ export async function forward(
   );
   let upstream: Response;
   try {
-    upstream = await fetch(node.origin + options.target, {
+    // Through the node's VPC binding when it has one: the same request, the same abort.
+    upstream = await node.fetcher.fetch(node.origin + options.target, {
       method: request.method,
       headers,
       body: options.body,

@@ -13,7 +13,8 @@
  * runs in the watch's request, which stays alive as long as the work does; with nothing watched,
  * nothing calls the board.
  */
-import type { Config, NodeConfig } from '../config/config';
+import type { Config } from '../config/config';
+import type { NodeConfig } from '../config/roster';
 import { availabilityFrom } from '../health/availability';
 import type { HealthSnapshot } from '../health/board';
 import { type HealthBindings, latestSnapshot, onSnapshot, refreshWhenDue } from '../health/snapshot';

@@ -4,8 +4,9 @@
  * failures to the health board off the response path; log the outcome.
  */
 import type { AppEnv } from '../app-env';
-import type { Config, NodeConfig } from '../config/config';
+import type { Config } from '../config/config';
 import { configFor } from '../config/load';
+import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';

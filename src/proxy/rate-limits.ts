@@ -11,11 +11,6 @@
  */
 import { EdgeError } from '../errors';
 
-export interface RateLimitBindings {
-  readonly ADMIN_AUTH_LIMIT?: RateLimit;
-  readonly NEW_SESSION_LIMIT?: RateLimit;
-}
-
 /**
  * The period of both bindings in wrangler.toml, in seconds: the binding does not report it, and a
  * client is told to come back after it (`Retry-After`).

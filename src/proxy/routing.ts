@@ -5,7 +5,8 @@
  * matched exactly against roster ids and never turned into a host or URL; anything unknown, empty,
  * malformed or ambiguous is "no pin", never an error.
  */
-import type { Config, NodeConfig } from '../config/config';
+import type { Config } from '../config/config';
+import type { NodeConfig } from '../config/roster';
 import type { AvailabilityOf } from '../health/availability';
 
 /**

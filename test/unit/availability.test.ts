@@ -1,15 +1,22 @@
 import { expect, it } from 'vitest';
-import type { NodeConfig } from '../../src/config/config';
+import type { NodeConfig } from '../../src/config/roster';
 import { availabilityFrom } from '../../src/health/availability';
 import type { HealthSnapshot, NodeStatus } from '../../src/health/board';
 import { initialHealth, type NodeMode } from '../../src/health/state';
 
-const node = (id: string): NodeConfig => ({ id, origin: `http://${id}.example.com`, weight: 1 });
+const node = (id: string): NodeConfig => ({
+  id,
+  origin: `http://${id}.example.com`,
+  weight: 1,
+  via: undefined,
+  fetcher: globalThis,
+});
 const status = (id: string, up: boolean, mode: NodeMode, answering = true): NodeStatus => ({
   ...initialHealth(),
   id,
   origin: `http://${id}.example.com`,
   weight: 1,
+  via: null,
   up,
   answering,
   mode,

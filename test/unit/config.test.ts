@@ -34,8 +34,20 @@ describe('parseConfig', () => {
     expect(result.config.maxHeaderBytes).toBe(8192);
     expect(result.config.maxBodyBytes).toBe(0);
     expect(result.config.nodes).toEqual([
-      { id: 'CB_Server_1', origin: 'http://cb1.example.com:8700', weight: 1 },
-      { id: 'CB_Server_2', origin: 'https://cb2.example.com', weight: 3 },
+      {
+        id: 'CB_Server_1',
+        origin: 'http://cb1.example.com:8700',
+        weight: 1,
+        via: undefined,
+        fetcher: globalThis,
+      },
+      {
+        id: 'CB_Server_2',
+        origin: 'https://cb2.example.com',
+        weight: 3,
+        via: undefined,
+        fetcher: globalThis,
+      },
     ]);
     expect(result.config.nodesById.get('CB_Server_2')?.weight).toBe(3);
     expect(result.warnings).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: not set/)]);
@@ -73,11 +85,11 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    [{}, ['NODES: required: an array of { id, url, weight? }']],
+    [{}, ['NODES: required: an array of { id, url, weight?, via? }']],
     [{ NODES: '[{' }, [expect.stringMatching(/^NODES: not valid JSON/)]],
-    [{ NODES: [] }, ['NODES: must be a non-empty array of { id, url, weight? }']],
-    [{ NODES: {} }, ['NODES: must be a non-empty array of { id, url, weight? }']],
-    [{ NODES: ['x'] }, ['NODES[0]: must be an object { id, url, weight? }']],
+    [{ NODES: [] }, ['NODES: must be a non-empty array of { id, url, weight?, via? }']],
+    [{ NODES: {} }, ['NODES: must be a non-empty array of { id, url, weight?, via? }']],
+    [{ NODES: ['x'] }, ['NODES[0]: must be an object { id, url, weight?, via? }']],
     [
       { NODES: [{ id: 'a b', url: 'http://a' }] },
       ["NODES[0].id: must be 1-64 characters of A-Z a-z 0-9 _ . ~ - (the node's route name)"],
@@ -183,19 +195,91 @@ describe('parseConfig', () => {
     ]);
   });
 
-  it('warns about bare IP addresses, which a deployed Worker cannot fetch', () => {
+  it('warns about private addresses without a binding, and bare public IPs, which a deployed Worker cannot reach', () => {
     const result = parseConfig({
       NODES: [
         { id: 'v4', url: 'http://10.0.0.7:8700' },
         { id: 'v6', url: 'http://[::1]:8700' },
+        { id: 'guide', url: 'http://192.168.73.210:8700' },
+        { id: 'name', url: 'http://cbnode1:8700' },
+        { id: 'corp', url: 'http://cb1.corp:8700' },
+        { id: 'public', url: 'http://203.0.113.9:8700' },
         { id: 'dns', url: 'http://cb.example.com:8700' },
+        { id: 'mapped', url: 'http://[::ffff:192.168.1.2]:8700' },
       ],
       ALLOWED_ORIGINS: ['https://www.example.com'],
     });
     expect(result.ok).toBe(true);
     expect(result.warnings).toEqual([
-      expect.stringMatching(/^NODES\[0\]\.url: 10\.0\.0\.7 is a bare IP address/),
-      expect.stringMatching(/^NODES\[1\]\.url: \[::1\] is a bare IP address/),
+      expect.stringMatching(/^NODES\[0\]\.url: 10\.0\.0\.7 is a private address: .*Workers VPC binding/),
+      expect.stringMatching(/^NODES\[1\]\.url: \[::1\] is a private address/),
+      expect.stringMatching(/^NODES\[2\]\.url: 192\.168\.73\.210 is a private address/),
+      expect.stringMatching(/^NODES\[3\]\.url: cbnode1 is a private address/),
+      expect.stringMatching(/^NODES\[4\]\.url: cb1\.corp is a private address/),
+      expect.stringMatching(/^NODES\[5\]\.url: 203\.0\.113\.9 is a bare IP address/),
+      expect.stringMatching(/^NODES\[7\]\.url: \[::ffff:c0a8:102\] is a private address/),
+    ]);
+  });
+});
+
+describe('parseConfig: nodes reached through a binding (via)', () => {
+  /** Stand-ins for the kinds of binding an env holds, as far as the check can tell them apart. */
+  const fetcher = { fetch: (_input: RequestInfo | URL) => Promise.resolve(new Response('')), connect() {} };
+  const healthBoard = { idFromName() {}, get() {} };
+  // Native bindings are class instances; a var from TOML or JSON is a plain object.
+  const rateLimit = new (class RateLimit {
+    limit() {}
+  })();
+  const guide = (via: unknown) => [
+    { id: 'CB_Server_1', url: 'http://192.168.73.210:8700', via },
+    { id: 'CB_Server_2', url: 'http://192.168.73.210:8701', via },
+  ];
+
+  it('takes the named fetcher for every node that names it, with no address warning', () => {
+    const result = parseConfig({
+      NODES: [...guide('COBROWSE_NET'), { id: 'public', url: 'http://cb3.example.com:8700' }],
+      COBROWSE_NET: fetcher,
+      ALLOWED_ORIGINS: ['https://www.example.com'],
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.warnings).toEqual([]);
+    expect(result.config.nodes.map((node) => [node.id, node.via, node.fetcher])).toEqual([
+      ['CB_Server_1', 'COBROWSE_NET', fetcher],
+      ['CB_Server_2', 'COBROWSE_NET', fetcher],
+      ['public', undefined, globalThis],
+    ]);
+  });
+
+  it.each([
+    [undefined, /^NODES\[0\]\.via: the Worker has no binding "COBROWSE_NET" \(declare it under vpc_networks/],
+    ['', /^NODES\[0\]\.via: must be the name of a binding/],
+    [healthBoard, /^NODES\[0\]\.via: "COBROWSE_NET" is a Durable Object namespace .*, not a fetcher/],
+    ['http://10.0.0.1', /^NODES\[0\]\.via: "COBROWSE_NET" is a var, not a fetcher/],
+    [{ url: 'x' }, /^NODES\[0\]\.via: "COBROWSE_NET" is a var, not a fetcher/],
+    [rateLimit, /^NODES\[0\]\.via: "COBROWSE_NET" is a binding of another kind, not a fetcher/],
+  ])('refuses a binding that is %j, naming the field', (binding, problem) => {
+    const via = binding === '' ? '' : 'COBROWSE_NET';
+    const result = parseConfig({ NODES: guide(via), COBROWSE_NET: binding });
+    expect(problemsOf(result)).toEqual([
+      expect.stringMatching(problem),
+      expect.stringMatching(/^NODES\[1\]\.via: /),
+    ]);
+  });
+
+  it('refuses the health board by name, and a binding name that is not one', () => {
+    const result = parseConfig({
+      NODES: [
+        { id: 'a', url: 'http://10.0.0.1:8700', via: 'HEALTH' },
+        { id: 'b', url: 'http://10.0.0.2:8700', via: 7 },
+        { id: 'c', url: 'http://10.0.0.3:8700', via: 'NET; rm' },
+      ],
+      HEALTH: healthBoard,
+    });
+    expect(problemsOf(result)).toEqual([
+      expect.stringMatching(/^NODES\[0\]\.via: "HEALTH" is a Durable Object namespace/),
+      expect.stringMatching(/^NODES\[1\]\.via: must be the name of a binding/),
+      expect.stringMatching(/^NODES\[2\]\.via: must be the name of a binding/),
     ]);
   });
 });

@@ -1,9 +1,0 @@
-import type { HealthBoard } from '../../src/health/board';
-
-declare global {
-  namespace Cloudflare {
-    interface Env {
-      HEALTH: DurableObjectNamespace<HealthBoard>;
-    }
-  }
-}
