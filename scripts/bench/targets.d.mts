@@ -5,7 +5,7 @@ export interface Started {
   stop(): Promise<void>;
 }
 export function routerWorker(
-  nodes: readonly { id: string; url: string }[],
+  nodes: readonly { id: string; url: string; via?: string | undefined }[],
   vars?: Record<string, unknown>,
 ): object;
 export function startMiniflare(worker: object, shared?: object): Promise<Started>;

@@ -44,11 +44,14 @@ export async function startMiniflare(worker, shared = {}) {
   return { url, pid, stop: () => mf.dispose() };
 }
 
-/** The built router (dist/index.js) as a Miniflare worker, with `vars` added to its config. */
+/**
+ * The built router (dist/index.js) as a Miniflare worker, with `vars` added to its config. A node's
+ * `via`, when given, names the binding that reaches it.
+ */
 export function routerWorker(nodes, vars = {}) {
   return {
     scriptPath: 'dist/index.js',
-    bindings: { NODES: nodes.map(({ id, url }) => ({ id, url })), ...vars },
+    bindings: { NODES: nodes.map(({ id, url, via }) => (via ? { id, url, via } : { id, url })), ...vars },
     durableObjects: { HEALTH: { className: 'HealthBoard', useSQLite: true } },
   };
 }

@@ -133,8 +133,9 @@ function bindingFetcher(
 function bindingKind(binding: unknown): string {
   if (typeof binding !== 'object' || binding === null) return 'a var';
   const methods = binding as Record<string, unknown>;
-  if (typeof methods.idFromName === 'function') return 'a Durable Object namespace (the health board?)';
+  // A Fetcher first: it is an RPC stub, whose every property reads as a function (idFromName too).
   if (typeof methods.fetch === 'function') return 'a fetcher';
+  if (typeof methods.idFromName === 'function') return 'a Durable Object namespace (the health board?)';
   return Object.getPrototypeOf(binding) === Object.prototype || Array.isArray(binding)
     ? 'a var'
     : 'a binding of another kind';

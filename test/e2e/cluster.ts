@@ -12,10 +12,10 @@ export interface DemoNode {
   stop(): Promise<void>;
 }
 
-export interface Cluster {
+export interface Cluster<Router extends RunningRouter = RunningRouter> {
   /** The nodes, in the order of their ids; a test may replace one it restarted. */
   nodes: DemoNode[];
-  router: RunningRouter;
+  router: Router;
   node(id: string): DemoNode;
 }
 
@@ -24,12 +24,20 @@ export async function startNodes(ids: readonly string[], script?: string): Promi
   return startDemoCluster(ids.map((id) => (script ? { id, script } : { id })));
 }
 
-export interface ClusterOptions {
+export interface ClusterOptions<Router extends RunningRouter> {
   /** Fresh nodes and router for the whole file (default) or for each test. */
   readonly per?: 'file' | 'test';
   /** Node program to run instead of scripts/demo-node.mjs. */
   readonly script?: string;
+  /**
+   * Starts the router in front of the nodes, with `vars` added to its config. Default: the Worker from
+   * wrangler.toml (router.ts), each node reached by its URL.
+   */
+  readonly start?: (nodes: readonly DemoNode[], vars: Record<string, unknown>) => Promise<Router>;
 }
+
+const startPublicRouter = (nodes: readonly DemoNode[], vars: Record<string, unknown>) =>
+  startRouter({ NODES: rosterOf(nodes), ...vars });
 
 /** The roster to give the router for these nodes. */
 export function rosterOf(nodes: readonly DemoNode[]): { id: string; url: string }[] {
@@ -40,14 +48,15 @@ export function rosterOf(nodes: readonly DemoNode[]): { id: string; url: string 
  * Starts demo nodes with these ids and a router in front of them (with `vars` added to its config)
  * before the file's tests, or before each test, and stops them all afterwards.
  */
-export function useCluster(
+export function useCluster<Router extends RunningRouter = RunningRouter>(
   ids: readonly string[],
   vars: Record<string, unknown> = {},
-  { per = 'file', script }: ClusterOptions = {},
-): Cluster {
+  { per = 'file', script, start }: ClusterOptions<Router> = {},
+): Cluster<Router> {
+  const startRouterFor = start ?? (startPublicRouter as unknown as NonNullable<typeof start>);
   const cluster = {
     nodes: [] as DemoNode[],
-    router: undefined as unknown as RunningRouter,
+    router: undefined as unknown as Router,
     node(id: string) {
       const found = cluster.nodes.find((candidate) => candidate.id === id);
       if (!found) throw new Error(`no node ${id}`);
@@ -57,7 +66,7 @@ export function useCluster(
   const [before, after] = per === 'file' ? [beforeAll, afterAll] : [beforeEach, afterEach];
   before(async () => {
     cluster.nodes = await startNodes(ids, script);
-    cluster.router = await startRouter({ NODES: rosterOf(cluster.nodes), ...vars });
+    cluster.router = await startRouterFor(cluster.nodes, vars);
   });
   after(async () => {
     await cluster.router?.stop();
