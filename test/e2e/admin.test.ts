@@ -156,6 +156,7 @@ describe('with ADMIN_TOKEN', () => {
         id: node.id,
         origin: node.url,
         weight: 1,
+        via: null,
         state: 'up',
         up: true,
         answering: true,
