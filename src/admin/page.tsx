@@ -1,10 +1,11 @@
 /**
  * The status page: server-rendered, no build step, no script. One card per node with its state,
- * latency, last check and recent transitions, and the forms that drain, disable or enable it through
- * the admin API. It reloads itself every few seconds.
+ * latency, last check and recent transitions, its traffic (admin/traffic-card.tsx), and the forms
+ * that drain, disable or enable it through the admin API. It reloads itself every few seconds.
  */
 import type { FC } from 'hono/jsx';
 import type { NodeReport, NodeState, StatusReport } from './status';
+import { TrafficFigures } from './traffic-card';
 
 const REFRESH_S = 5;
 
@@ -30,6 +31,11 @@ const STYLE = `
   button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid #d0d7de; background: #f6f8fa; }
   button:disabled { opacity: 0.45; }
   footer { color: #57606a; font-size: 13px; margin-top: 16px; }
+  .traffic { border-top: 1px solid #d0d7de; padding-top: 6px; }
+  .history { margin: 4px 0; } .history svg { display: block; border-radius: 4px; }
+  figcaption { font-size: 12px; color: #57606a; }
+  .drain { border-radius: 6px; padding: 6px 8px; font-size: 14px; margin: 6px 0; }
+  .drain.busy { background: #fff8c5; } .drain.quiet { background: #dafbe1; }
 `;
 
 function ago(at: number | null, now: number): string {
@@ -44,7 +50,7 @@ const ACTIONS = [
   { action: 'enable', label: 'Enable', mode: 'active' },
 ] as const;
 
-const NodeCard: FC<{ node: NodeReport; now: number }> = ({ node, now }) => (
+const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ node, now, bucketMs }) => (
   <section class="node" data-node={node.id} data-state={node.state}>
     <h2>
       <span>{node.id}</span>
@@ -78,6 +84,14 @@ const NodeCard: FC<{ node: NodeReport; now: number }> = ({ node, now }) => (
         </>
       )}
     </dl>
+    {node.traffic && (
+      <TrafficFigures
+        traffic={node.traffic}
+        bucketMs={bucketMs}
+        draining={node.state === 'draining' || node.state === 'disabled'}
+        now={now}
+      />
+    )}
     {node.transitions.length > 0 && (
       <ol>
         {node.transitions.slice(0, 5).map((transition) => (
@@ -119,7 +133,7 @@ export const StatusPage: FC<{ report: StatusReport }> = ({ report }) => {
         </div>
         <div class="nodes">
           {report.nodes.map((node) => (
-            <NodeCard node={node} now={report.takenAt} />
+            <NodeCard node={node} now={report.takenAt} bucketMs={report.counting.bucketMs} />
           ))}
         </div>
         <footer>

@@ -4,16 +4,21 @@
  */
 import type { Config } from '../config/config';
 import type { HealthSnapshot, NodeStatus } from '../health/board';
+import type { NodeTraffic, TrafficView } from '../telemetry/traffic';
 
 /** One word per node for people: what routing does with it now. */
 export type NodeState = 'up' | 'down' | 'draining' | 'disabled';
 
 export interface NodeReport extends NodeStatus {
   readonly state: NodeState;
+  /** Its traffic across every isolate (telemetry/traffic.ts); null when the board has none for it. */
+  readonly traffic: NodeTraffic | null;
 }
 
 export interface StatusReport {
   readonly takenAt: number;
+  /** Epoch ms since which traffic is counted, and the width of one history bucket. */
+  readonly counting: { readonly since: number; readonly bucketMs: number };
   readonly nodes: readonly NodeReport[];
   readonly config: {
     readonly stickyCookie: string;
@@ -34,12 +39,18 @@ export function stateOf(node: NodeStatus): NodeState {
   return node.mode === 'draining' ? 'draining' : 'up';
 }
 
-export function statusReport(snapshot: HealthSnapshot, config: Config): StatusReport {
+export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, config: Config): StatusReport {
   const { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests, replayBodyBytes } =
     config;
+  const byId = new Map(traffic.nodes.map((node) => [node.id, node]));
   return {
     takenAt: snapshot.takenAt,
-    nodes: snapshot.nodes.map((node) => ({ ...node, state: stateOf(node) })),
+    counting: { since: traffic.since, bucketMs: traffic.bucketMs },
+    nodes: snapshot.nodes.map((node) => ({
+      ...node,
+      state: stateOf(node),
+      traffic: byId.get(node.id) ?? null,
+    })),
     config: {
       stickyCookie,
       stickyParam,

@@ -8,6 +8,15 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type Config, parseConfig } from '../config/config';
 import { logEvent } from '../log';
+import type { TrafficReport } from '../telemetry/counts';
+import {
+  type IsolateGauges,
+  record,
+  type TrafficState,
+  type TrafficView,
+  trafficView,
+} from '../telemetry/traffic';
+import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
 import { probe } from './probe';
 import {
   initialHealth,
@@ -45,12 +54,29 @@ interface StoredNode {
 export class HealthBoard extends DurableObject<Record<string, unknown>> {
   private calls = 0;
   private parsed: Config | undefined;
+  private counted: TrafficState | undefined;
+  private readonly isolates: IsolateGauges = new Map();
 
-  /** The current health of every configured node. */
-  async snapshot(): Promise<HealthSnapshot> {
+  /**
+   * The current health of every configured node. A router isolate hands over its traffic counts in
+   * the same call (telemetry/tally.ts), so counting costs no call of its own.
+   */
+  async snapshot(report?: TrafficReport): Promise<HealthSnapshot> {
     this.calls++;
+    if (report) this.record(report);
     await this.armAlarm();
     return this.read();
+  }
+
+  /** Every node's traffic: totals, gauges, the last minute and the last 15 minutes. */
+  async traffic(): Promise<TrafficView> {
+    this.calls++;
+    return trafficView(
+      this.trafficState(),
+      this.isolates,
+      this.config().nodes.map((node) => node.id),
+      Date.now(),
+    );
   }
 
   /**
@@ -103,6 +129,16 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
   private async checkSoon(): Promise<void> {
     const next = await this.ctx.storage.getAlarm();
     if (next === null || next > Date.now()) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  private trafficState(): TrafficState {
+    this.counted ??= loadTraffic(this.ctx.storage.kv, Date.now());
+    return this.counted;
+  }
+
+  private record(report: TrafficReport): void {
+    const state = this.trafficState();
+    saveTraffic(this.ctx.storage.kv, state, record(state, this.isolates, report, Date.now()));
   }
 
   private config(): Config {

@@ -15,6 +15,8 @@
  */
 
 import { logEvent } from '../log';
+import { HAND_OVER_MS, handOverDue, hasCounts, takeReport } from '../telemetry/tally';
+import type { TrafficView } from '../telemetry/traffic';
 import type { HealthBoard, HealthSnapshot } from './board';
 import type { NodeMode } from './state';
 
@@ -74,7 +76,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
  */
 function refresh(env: HealthBindings, ctx: Background): Promise<void> {
   if (!refreshing) {
-    const call = board(env).snapshot().then(keep, unreachable('snapshot'));
+    const call = board(env).snapshot(takeReport()).then(keep, unreachable('snapshot'));
     refreshing = within(call, REFRESH_LIMIT_MS).finally(() => {
       refreshing = undefined;
     });
@@ -107,11 +109,30 @@ export function refreshWhenDue(env: HealthBindings, ctx: Background): number {
   return FRESH_MS / 10;
 }
 
+/**
+ * After a request was counted: makes sure its counts reach the board within HAND_OVER_MS, in a refresh
+ * (which a busy isolate makes about once a second anyway and which carries them), however many
+ * requests are counted meanwhile.
+ */
+export function handOverSoon(env: HealthBindings, ctx: Background): void {
+  if (!handOverDue()) return;
+  ctx.waitUntil(
+    new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() =>
+      hasCounts() ? refresh(env, ctx) : undefined,
+    ),
+  );
+}
+
 /** The board's current snapshot, read now (for operators, not for routing). */
 export async function readBoard(env: HealthBindings): Promise<HealthSnapshot> {
   const snapshot = await board(env).snapshot();
   keep(snapshot);
   return snapshot;
+}
+
+/** Every node's traffic as the board has it (for operators). */
+export function readTraffic(env: HealthBindings): Promise<TrafficView> {
+  return board(env).traffic();
 }
 
 /** Sets a node's mode; this isolate routes by it at once. Undefined when no node has that id. */

@@ -4,6 +4,8 @@
  * it ends as soon as the node goes.
  */
 import type { NodeConfig } from '../config/roster';
+import { IN_FLIGHT } from '../telemetry/counts';
+import { countOpen } from '../telemetry/tally';
 import type { FailureKind } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
@@ -99,6 +101,8 @@ export async function forward(
     Math.min(WATCH_AFTER_MS, headerTimeoutMs),
   );
   let upstream: Response;
+  // In flight from here until the headers arrive, or while a watched body flows.
+  countOpen(node.id, IN_FLIGHT, 1);
   try {
     // Through the node's VPC binding when it has one: the same request, the same abort.
     upstream = await node.fetcher.fetch(node.origin + options.target, {
@@ -110,6 +114,7 @@ export async function forward(
     });
   } catch (error) {
     watch?.release();
+    countOpen(node.id, IN_FLIGHT, -1);
     if (ended === 'timeout') {
       return { ok: false, failure: 'timeout', detail: `no response headers within ${headerTimeoutMs} ms` };
     }
@@ -121,6 +126,7 @@ export async function forward(
     clearTimeout(timer);
   }
   if (options.webSocket && upstream.webSocket) {
+    countOpen(node.id, IN_FLIGHT, -1);
     // The socket must be given explicitly: `new Response(body, upstream)` drops it.
     const response = new Response(null, {
       status: 101,
@@ -136,10 +142,11 @@ export async function forward(
   const length = adaptServed(response.headers, node, incomingUrl, options.requestId);
   if (response.body && (length === null || Number(length) > WATCHED_BODY_BYTES)) {
     // The body now belongs to `response`: it is piped from there (the node's stream is taken).
-    const body = flowing(response.body, length, watched(), options.ctx);
+    const body = flowing(response.body, length, watched(), options.ctx, node.id);
     return { ok: true, response: new Response(body, response) };
   }
   watch?.release();
+  countOpen(node.id, IN_FLIGHT, -1);
   return { ok: true, response };
 }
 
@@ -164,6 +171,7 @@ function flowing(
   length: string | null,
   watch: Watch,
   ctx: Pick<ExecutionContext, 'waitUntil'>,
+  nodeId: string,
 ): ReadableStream {
   const { readable, writable } =
     length === null ? new IdentityTransformStream() : new FixedLengthStream(Number(length));
@@ -173,7 +181,10 @@ function flowing(
       .catch(() => {
         // The node went, or the client left: either way the stream is over.
       })
-      .finally(() => watch.release()),
+      .finally(() => {
+        watch.release();
+        countOpen(nodeId, IN_FLIGHT, -1);
+      }),
   );
   return readable;
 }

@@ -110,3 +110,10 @@ export function adaptResponseHeaders(
   }
   return length;
 }
+
+/** Does the response set the cookie `name` (a node starting a session sets its sticky cookie)? */
+export function setsCookie(headers: Headers, name: string): boolean {
+  if (!headers.has('set-cookie')) return false;
+  const prefix = `${name}=`;
+  return headers.getSetCookie().some((cookie) => cookie.startsWith(prefix));
+}

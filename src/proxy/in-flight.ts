@@ -17,7 +17,13 @@ import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import { availabilityFrom } from '../health/availability';
 import type { HealthSnapshot } from '../health/board';
-import { type HealthBindings, latestSnapshot, onSnapshot, refreshWhenDue } from '../health/snapshot';
+import {
+  type HealthBindings,
+  handOverSoon,
+  latestSnapshot,
+  onSnapshot,
+  refreshWhenDue,
+} from '../health/snapshot';
 
 export interface Watch {
   /** Resolves when the node becomes unavailable; never rejects, and never resolves after release. */
@@ -64,6 +70,8 @@ export function watchNode(
   const release = () => {
     watched.delete(entry);
     clearTimeout(timer);
+    // The work's end changed this isolate's gauges: the board hears of it within a second.
+    handOverSoon(env, ctx);
   };
   // The node may have gone before the work was watched.
   if (isGone(entry, latestSnapshot())) {

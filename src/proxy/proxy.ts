@@ -10,12 +10,14 @@ import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
-import { readHealth, reportFailure } from '../health/snapshot';
+import { handOverSoon, readHealth, reportFailure } from '../health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
+import { AT } from '../telemetry/counts';
+import { countAnswer, countEvent, countFailure } from '../telemetry/tally';
 import { headTooLarge, refusal } from './admission';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
-import { isWebSocketHandshake } from './headers';
+import { isWebSocketHandshake, setsCookie } from './headers';
 import { watchNode } from './in-flight';
 import { mergeSlashes } from './path-policy';
 import { newSessionRefusal, startsSession } from './rate-limits';
@@ -91,8 +93,17 @@ async function routeAndForward(
   const requestId = requestIdOf(request);
   const webSocket = isWebSocketHandshake(request.headers);
   const tried = new Set<string>();
-  /** The request's one log line; `retriedFrom` lists the nodes that failed before `node`. */
+  /**
+   * The request's one log line, and its count when a node was chosen; `retriedFrom` lists the nodes
+   * that failed before `node`.
+   */
   const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
+    if (outcome.node !== null && outcome.reason !== null) {
+      countAnswer(outcome.node, outcome.reason, outcome.status);
+      // The session's own node failed it: counted there, where the operator looks for the cause.
+      if (outcome.reason === 'owner-down' && pin) countEvent(pin.node.id, AT.sessionsEnded);
+      handOverSoon(env, ctx);
+    }
     const retriedFrom = [...tried].filter((id) => id !== outcome.node);
     logRequest(
       {
@@ -149,8 +160,13 @@ async function routeAndForward(
     const { node, reason } = chosen;
     const result = await forward(request, url, node, options);
     if (result.ok) {
-      const { status } = result.response;
-      if (GATEWAY_FAILURES.has(status)) reportFailure(env, ctx, node.id, `answered ${status}`);
+      const { status, headers } = result.response;
+      if (GATEWAY_FAILURES.has(status)) {
+        reportFailure(env, ctx, node.id, `answered ${status}`);
+        countFailure(node.id, 'status');
+      }
+      if (status === 101) countEvent(node.id, AT.webSocketsOpened);
+      else if (setsCookie(headers, config.stickyCookie)) countEvent(node.id, AT.newSessions);
       logAs({ node: node.id, reason, status });
       return result.response;
     }
@@ -162,6 +178,7 @@ async function routeAndForward(
     }
     // The board already knows a node it marked down; anything else is news for it.
     if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.detail);
+    countFailure(node.id, result.failure);
     tried.add(node.id);
     let step = nextStep(facts, result.failure);
     if (step.kind === 'confirm') step = nextStep(facts, result.failure, await isDead(node, config.health));

@@ -9,6 +9,8 @@
  * closed with 1012 (Service Restart, RFC 6455 registry: "reconnect"), and its reconnect reaches a
  * serving node, which ends the session and says so.
  */
+import { AT, OPEN_WEBSOCKETS } from '../telemetry/counts';
+import { countEvent, countOpen } from '../telemetry/tally';
 import type { Watch } from './in-flight';
 
 /** Close code for "your node went away, reconnect". */
@@ -87,9 +89,18 @@ export function relayWebSocket(node: WebSocket, nodeId: string, watch: Watch): W
   }
   pipe(server, node, [1001, 'client connection lost']);
   pipe(node, server, [NODE_GONE_CLOSE, `node ${nodeId} connection lost`]);
-  server.addEventListener('close', () => watch.release());
-  node.addEventListener('close', () => watch.release());
+  countOpen(nodeId, OPEN_WEBSOCKETS, 1);
+  let open = true;
+  const ended = () => {
+    watch.release();
+    if (open) countOpen(nodeId, OPEN_WEBSOCKETS, -1);
+    open = false;
+  };
+  server.addEventListener('close', ended);
+  node.addEventListener('close', ended);
   watch.gone.then(() => {
+    if (open) countEvent(nodeId, AT.webSocketsEndedByNode);
+    ended();
     closeQuietly(server, NODE_GONE_CLOSE, `node ${nodeId} is down`);
     closeQuietly(node, 1001, 'node marked down by the router');
   });

@@ -1,0 +1,91 @@
+/**
+ * This isolate's traffic counts, kept in memory on the request path (a few array increments, no I/O)
+ * and handed to the health board in the calls the isolate makes anyway: each health refresh carries
+ * the counts since the last one (health/snapshot.ts). While anything was counted and no refresh took
+ * it, a hand-over is due within HAND_OVER_MS, so counts reach the board about once a second per busy
+ * isolate, and never one call per request.
+ *
+ * Gauges (open WebSockets, requests in flight) are absolute: every report carries this isolate's
+ * current values, and the board counts an isolate's gauges only while it hears from it (an isolate with
+ * open work refreshes every second).
+ *
+ * What can be lost: the counts of an isolate that dies between two hand-overs (at most HAND_OVER_MS
+ * of its traffic), and those of a hand-over the board never received (not sent again: a board that
+ * cannot be reached must not make this grow). A socket ended because its node went is counted when it
+ * ends and handed over with the isolate's next request.
+ */
+import type { RouteReason } from '../proxy/routing';
+import {
+  AT,
+  COUNTERS,
+  type FailureKind,
+  GAUGES,
+  type IN_FLIGHT,
+  type NodeCounts,
+  type OPEN_WEBSOCKETS,
+  rowOf,
+  type TrafficReport,
+} from './counts';
+
+/** Longest a count waits in this isolate before a hand-over is started for it. */
+export const HAND_OVER_MS = 1000;
+
+/** This isolate's name for the board, made with its first report (no random values at start-up). */
+let isolate: string | undefined;
+let counts: NodeCounts = {};
+const gauges: NodeCounts = {};
+let counted = false;
+let scheduled = false;
+
+function countsOf(node: string): number[] {
+  counted = true;
+  return rowOf(counts, node, COUNTERS);
+}
+
+/** A request answered by `node` (or failed there), chosen for `reason`, the client got `status`. */
+export function countAnswer(node: string, reason: RouteReason, status: number): void {
+  const values = countsOf(node);
+  (values[AT.reason(reason)] as number)++;
+  (values[AT.status(status)] as number)++;
+}
+
+export function countFailure(node: string, kind: FailureKind): void {
+  (countsOf(node)[AT.failure(kind)] as number)++;
+}
+
+/** One of the counters that are not per request: new sessions, sockets, ended sessions. */
+export function countEvent(node: string, at: number): void {
+  (countsOf(node)[at] as number)++;
+}
+
+/** Work open on `node` in this isolate: +1 when it opens, -1 when it ends. */
+export function countOpen(node: string, gauge: typeof OPEN_WEBSOCKETS | typeof IN_FLIGHT, by: 1 | -1): void {
+  (rowOf(gauges, node, GAUGES)[gauge] as number) += by;
+  // A changed gauge is news for the board too: a drained node's last socket closing must show.
+  counted = true;
+}
+
+/**
+ * Is a hand-over due? True once per HAND_OVER_MS while counts wait: the caller then schedules one
+ * (a refresh that carries them) and this stays false until the next report is taken.
+ */
+export function handOverDue(): boolean {
+  if (!counted || scheduled) return false;
+  scheduled = true;
+  return true;
+}
+
+/** Is anything counted, or a gauge changed, that no report has taken yet? */
+export function hasCounts(): boolean {
+  return counted;
+}
+
+/** The counts since the last report and the gauges now; the counts start again from zero. */
+export function takeReport(): TrafficReport {
+  isolate ??= crypto.randomUUID();
+  const report = { isolate, counts, gauges: structuredClone(gauges) };
+  counts = {};
+  counted = false;
+  scheduled = false;
+  return report;
+}

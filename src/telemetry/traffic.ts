@@ -1,0 +1,156 @@
+/**
+ * The cluster's traffic as the health board keeps it: the isolates' reports summed into totals per
+ * node (since the board first counted), into 10-second buckets for the last 15 minutes, and their
+ * gauges (open WebSockets, requests in flight) summed over the isolates heard from recently. Pure
+ * functions over a plain state object, which the board stores.
+ */
+import {
+  AT,
+  addCounts,
+  COUNTERS,
+  GAUGES,
+  type NodeCounts,
+  namedTotals,
+  type TrafficReport,
+  type TrafficTotals,
+} from './counts';
+
+export const BUCKET_MS = 10_000;
+/** 15 minutes of buckets: the status page's picture. */
+export const BUCKETS = 90;
+/**
+ * An isolate's gauges count while it was heard from this recently: one with open work reports every
+ * second, so an isolate silent this long has nothing open, or is gone.
+ */
+export const GAUGE_TTL_MS = 5000;
+
+export interface TrafficState {
+  /** Epoch ms of the first count. */
+  since: number;
+  totals: NodeCounts;
+  /** Counts per bucket, by the bucket's start (epoch ms, a multiple of BUCKET_MS). */
+  buckets: Record<string, NodeCounts>;
+  /** Per node, the last time anything was open or counted on it (epoch ms). */
+  lastActive: Record<string, number>;
+}
+
+/** Gauges per isolate: kept in the board's memory only (an isolate reports again within a second). */
+export type IsolateGauges = Map<string, { at: number; gauges: NodeCounts }>;
+
+export function emptyTraffic(now: number): TrafficState {
+  return { since: now, totals: {}, buckets: {}, lastActive: {} };
+}
+
+/** Adds one isolate's report at `now`; returns the start of the bucket it went into. */
+export function record(
+  state: TrafficState,
+  isolates: IsolateGauges,
+  report: TrafficReport,
+  now: number,
+): number {
+  const bucket = now - (now % BUCKET_MS);
+  addCounts(state.totals, report.counts, COUNTERS);
+  state.buckets[bucket] ??= {};
+  addCounts(state.buckets[bucket], report.counts, COUNTERS);
+  for (const start of Object.keys(state.buckets)) {
+    if (Number(start) <= bucket - BUCKETS * BUCKET_MS) delete state.buckets[start];
+  }
+  isolates.set(report.isolate, { at: now, gauges: report.gauges });
+  for (const [node, counts] of Object.entries(report.counts)) {
+    if (counts.some((count) => count > 0)) state.lastActive[node] = now;
+  }
+  for (const [node, gauges] of Object.entries(report.gauges)) {
+    if (gauges.some((gauge) => gauge > 0)) state.lastActive[node] = now;
+  }
+  return bucket;
+}
+
+/** Gauges per node summed over the isolates heard from within GAUGE_TTL_MS; forgets the others. */
+export function currentGauges(isolates: IsolateGauges, now: number): NodeCounts {
+  const sums: NodeCounts = {};
+  for (const [isolate, { at, gauges }] of isolates) {
+    if (now - at > GAUGE_TTL_MS) isolates.delete(isolate);
+    else addCounts(sums, gauges, GAUGES);
+  }
+  return sums;
+}
+
+/** One node's traffic, as the status page and the metrics show it. */
+export interface NodeTraffic {
+  readonly id: string;
+  /** Every counter since `since`. */
+  readonly totals: TrafficTotals;
+  readonly openWebSockets: number;
+  readonly inFlight: number;
+  /** Requests per second over the last minute. */
+  readonly requestsPerSecond: number;
+  readonly newSessionsLastMinute: number;
+  /** Requests pinned to it (cookie or URL) in the last minute: sessions still in use. */
+  readonly pinnedLastMinute: number;
+  /** Epoch ms since which nothing was open or counted on it; null while something is. */
+  readonly quietSince: number | null;
+  /** Per bucket, oldest first, BUCKETS of them: [requests, new sessions, ended sessions, 5xx answers]. */
+  readonly history: readonly (readonly number[])[];
+}
+
+export interface TrafficView {
+  /** Epoch ms of the first count. */
+  readonly since: number;
+  readonly bucketMs: number;
+  readonly nodes: readonly NodeTraffic[];
+}
+
+const sum = (values: readonly number[], from: number, to: number) => {
+  let total = 0;
+  for (let i = from; i < to; i++) total += values[i] ?? 0;
+  return total;
+};
+const REQUESTS = [0, 5] as const;
+const at5xx = AT.status(500);
+
+/** The traffic of each of `nodeIds` at `now`. */
+export function trafficView(
+  state: TrafficState,
+  isolates: IsolateGauges,
+  nodeIds: readonly string[],
+  now: number,
+): TrafficView {
+  const gauges = currentGauges(isolates, now);
+  const current = now - (now % BUCKET_MS);
+  const starts = Array.from({ length: BUCKETS }, (_, i) => current - (BUCKETS - 1 - i) * BUCKET_MS);
+  const nodes = nodeIds.map((id): NodeTraffic => {
+    const zero = new Array<number>(COUNTERS).fill(0);
+    const inBucket = (start: number) => state.buckets[start]?.[id] ?? zero;
+    const history = starts.map((start) => {
+      const counts = inBucket(start);
+      return [
+        sum(counts, ...REQUESTS),
+        counts[AT.newSessions] ?? 0,
+        counts[AT.sessionsEnded] ?? 0,
+        counts[at5xx] ?? 0,
+      ];
+    });
+    // The last minute: the five buckets before the current one, and the current one so far.
+    const lastMinute = starts.slice(-6).map(inBucket);
+    const seconds = (now - (current - 5 * BUCKET_MS)) / 1000;
+    const requests = lastMinute.reduce((total, counts) => total + sum(counts, ...REQUESTS), 0);
+    const [openWebSockets = 0, inFlight = 0] = gauges[id] ?? []; // OPEN_WEBSOCKETS, IN_FLIGHT
+    const open = openWebSockets > 0 || inFlight > 0;
+    const lastActive = state.lastActive[id];
+    return {
+      id,
+      totals: namedTotals(state.totals[id] ?? zero),
+      openWebSockets,
+      inFlight,
+      requestsPerSecond: Math.round((requests / seconds) * 100) / 100,
+      newSessionsLastMinute: lastMinute.reduce((total, counts) => total + (counts[AT.newSessions] ?? 0), 0),
+      pinnedLastMinute: lastMinute.reduce(
+        (total, counts) => total + (counts[AT.reason('sticky')] ?? 0) + (counts[AT.reason('url')] ?? 0),
+        0,
+      ),
+      quietSince: open ? null : (lastActive ?? state.since),
+      history,
+    };
+  });
+  return { since: state.since, bucketMs: BUCKET_MS, nodes };
+}
