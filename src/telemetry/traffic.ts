@@ -55,12 +55,13 @@ export function record(
   for (const start of Object.keys(state.buckets)) {
     if (Number(start) <= bucket - BUCKETS * BUCKET_MS) delete state.buckets[start];
   }
+  // Active now: counted, or work open on it now or until now (a socket that just closed).
+  const before = isolates.get(report.isolate)?.gauges ?? {};
   isolates.set(report.isolate, { at: now, gauges: report.gauges });
-  for (const [node, counts] of Object.entries(report.counts)) {
-    if (counts.some((count) => count > 0)) state.lastActive[node] = now;
-  }
-  for (const [node, gauges] of Object.entries(report.gauges)) {
-    if (gauges.some((gauge) => gauge > 0)) state.lastActive[node] = now;
+  for (const rows of [report.counts, report.gauges, before]) {
+    for (const [node, values] of Object.entries(rows)) {
+      if (values.some((value) => value > 0)) state.lastActive[node] = now;
+    }
   }
   return bucket;
 }

@@ -5,6 +5,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect, it } from 'vitest';
 import type { HealthBoard } from '../../src/health/board';
+import { AT, COUNTERS } from '../../src/telemetry/counts';
 
 const HOUR = 3_600_000;
 let boards = 0;
@@ -122,4 +123,25 @@ it('drains, disables and enables a node, and keeps that through an eviction', as
   expect(status?.mode).toBe('disabled');
   expect(status?.transitions.map((transition) => transition.to)).toEqual(['disabled', 'draining']);
   expect((await stub.setMode('ok', 'active'))?.nodes[0]?.mode).toBe('active');
+});
+
+it('keeps the traffic isolates hand over through an eviction; their gauges only while they report', async () => {
+  const stub = await freshBoard();
+  const sticky = (count: number) => {
+    const row = new Array<number>(COUNTERS).fill(0);
+    row[AT.reason('sticky')] = count;
+    return row;
+  };
+  await stub.snapshot({ isolate: 'a', counts: { ok: sticky(3) }, gauges: { ok: [1, 0] } });
+  await stub.snapshot({ isolate: 'b', counts: { ok: sticky(2), sick: sticky(1) }, gauges: { ok: [0, 1] } });
+  const before = (await stub.traffic()).nodes.find((node) => node.id === 'ok');
+  expect([before?.totals.requests.sticky, before?.openWebSockets, before?.inFlight]).toEqual([5, 1, 1]);
+  await evictDurableObject(stub);
+  const after = await stub.traffic();
+  const ok = after.nodes.find((node) => node.id === 'ok');
+  expect(ok?.totals.requests.sticky).toBe(5);
+  expect(ok?.history.reduce((total, bucket) => total + (bucket[0] ?? 0), 0)).toBe(5);
+  expect(after.nodes.find((node) => node.id === 'sick')?.totals.requests.sticky).toBe(1);
+  // Gauges live in memory: after an eviction they come back with each isolate's next report.
+  expect([ok?.openWebSockets, ok?.inFlight]).toEqual([0, 0]);
 });
