@@ -12,6 +12,7 @@ import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { handOverSoon, readHealth, reportFailure } from '../health/snapshot';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
+import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
 import { countAnswer, countEvent, countFailure } from '../telemetry/tally';
 import { headTooLarge, refusal } from './admission';
@@ -98,13 +99,16 @@ async function routeAndForward(
    * that failed before `node`.
    */
   const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
-    if (outcome.node !== null && outcome.reason !== null) {
-      countAnswer(outcome.node, outcome.reason, outcome.status);
+    const durationMs = Date.now() - started;
+    const { node, reason, status } = outcome;
+    if (node !== null && reason !== null) {
+      countAnswer(node, reason, status);
       // The session's own node failed it: counted there, where the operator looks for the cause.
-      if (outcome.reason === 'owner-down' && pin) countEvent(pin.node.id, AT.sessionsEnded);
+      if (reason === 'owner-down' && pin) countEvent(pin.node.id, AT.sessionsEnded);
       handOverSoon(env, ctx);
+      writeRequestPoint(env.TRAFFIC, { node, reason, status, requestId, webSocket, durationMs }, ctx);
     }
-    const retriedFrom = [...tried].filter((id) => id !== outcome.node);
+    const retriedFrom = [...tried].filter((id) => id !== node);
     logRequest(
       {
         requestId,
@@ -112,7 +116,7 @@ async function routeAndForward(
         path,
         webSocket,
         ...outcome,
-        durationMs: Date.now() - started,
+        durationMs,
         ...(retriedFrom.length > 0 ? { retriedFrom } : {}),
       },
       config.logRequests,
