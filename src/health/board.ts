@@ -68,9 +68,11 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     return this.read();
   }
 
-  /** Every node's traffic: totals, gauges, the last minute and the last 15 minutes. */
+  /**
+   * Every node's traffic: totals, gauges, the last minute and the last 15 minutes. An operator's read,
+   * not counted in `calls` (which measure what routing costs the board).
+   */
   async traffic(): Promise<TrafficView> {
-    this.calls++;
     return trafficView(
       this.trafficState(),
       this.isolates,

@@ -1,26 +1,37 @@
 /**
  * The Worker's view of the health board: a per-isolate copy of its snapshot, so a request never
  * waits on the Durable Object (one object serves about 1,000 requests/s; this router must serve
- * more).
+ * more), shared between the isolates of a location (health/shared-copy.ts) so the board's calls grow
+ * with locations, not isolates.
  *
- * A copy younger than FRESH_MS is used as it is. One up to STALE_MS old is still used while a refresh
- * runs in the background: under steady traffic copies never get older than that, so no request waits.
- * An older copy (an isolate's first request, or the first after an idle spell) is refreshed first,
- * waiting at most COLD_WAIT_MS. When the board cannot be reached, routing goes on from the last copy,
- * or with every node up.
+ * A copy's age is that of its data (now - `takenAt`, the board's time of answering). A copy younger
+ * than FRESH_MS is used as it is. One up to STALE_MS old is still used while a refresh runs in the
+ * background: under steady traffic copies never get older than that, so no request waits. An older
+ * copy (an isolate's first request, or the first after an idle spell) is refreshed first, waiting at
+ * most COLD_WAIT_MS. A refresh takes the location's shared copy when that is newer and younger than
+ * FRESH_MS, else asks the board and shares its answer. When the board cannot be reached, routing goes
+ * on from the last copy, or with every node up.
  *
  * While work is open on a node (a request waiting, a stream, a WebSocket), that work calls
  * {@link refreshWhenDue} so the copy stays at most FRESH_MS old even without new requests, and every
  * newer copy is handed to the {@link onSnapshot} listeners, which end the work of nodes that went away.
+ *
+ * Traffic counts (telemetry/tally.ts) ride on board calls: a refresh asks the board, not the shared
+ * copy, when this isolate's counts have waited HAND_OVER_MS.
  */
 
 import { logEvent } from '../log';
-import { HAND_OVER_MS, handOverDue, hasCounts, takeReport } from '../telemetry/tally';
+import { HAND_OVER_MS } from '../telemetry/hand-over';
+import { countsDue, handOverDue, takeReport } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
 import type { HealthBoard, HealthSnapshot } from './board';
+import { share, sharedSnapshot } from './shared-copy';
 import type { NodeMode } from './state';
 
-/** Also the refresh period while work is open: at most one board call per isolate per second. */
+/**
+ * Also the refresh period while work is open, and the most a shared copy may be old to be taken: at
+ * most about one board call per location per second.
+ */
 const FRESH_MS = 1000;
 const STALE_MS = 2 * FRESH_MS;
 const COLD_WAIT_MS = 250;
@@ -34,7 +45,7 @@ export type HealthBindings = Pick<Env, 'HEALTH'>;
 /** The part of a request's execution context this module needs. */
 type Background = Pick<ExecutionContext, 'waitUntil'>;
 
-let copy: { snapshot: HealthSnapshot; fetchedAt: number } | undefined;
+let copy: HealthSnapshot | undefined;
 let refreshing: Promise<void> | undefined;
 const listeners = new Set<(snapshot: HealthSnapshot) => void>();
 
@@ -42,10 +53,17 @@ function board(env: HealthBindings): DurableObjectStub<HealthBoard> {
   return env.HEALTH.get(env.HEALTH.idFromName(BOARD_NAME));
 }
 
+/** Takes `snapshot` as this isolate's copy if it is newer, and tells the listeners. */
 function keep(snapshot: HealthSnapshot): void {
-  if (copy && snapshot.takenAt < copy.snapshot.takenAt) return;
-  copy = { snapshot, fetchedAt: Date.now() };
+  if (copy && snapshot.takenAt <= copy.takenAt) return;
+  copy = snapshot;
   for (const listener of listeners) listener(snapshot);
+}
+
+/** The board's answer: kept here, and shared with the location's other isolates. */
+function keepAndShare(snapshot: HealthSnapshot): Promise<void> {
+  keep(snapshot);
+  return share(snapshot);
 }
 
 /** Calls `listener` with every newer snapshot this isolate learns, for the isolate's life. */
@@ -55,7 +73,7 @@ export function onSnapshot(listener: (snapshot: HealthSnapshot) => void): void {
 
 /** The newest snapshot this isolate has, without refreshing it. */
 export function latestSnapshot(): HealthSnapshot | undefined {
-  return copy?.snapshot;
+  return copy;
 }
 
 function unreachable(action: string) {
@@ -69,6 +87,19 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A newer snapshot: the location's shared one when it is fresh enough, else the board's, then shared. */
+async function newerSnapshot(env: HealthBindings): Promise<void> {
+  const handOver = countsDue(Date.now());
+  if (!handOver) {
+    const shared = await sharedSnapshot();
+    if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared) < FRESH_MS) {
+      keep(shared);
+      return;
+    }
+  }
+  await keepAndShare(await board(env).snapshot(handOver ? takeReport() : undefined));
+}
+
 /**
  * One refresh at a time per isolate, shared by every request that wants it. The request that starts it
  * keeps it alive with `waitUntil`: a refresh whose request ended would never settle, and `refreshing`
@@ -76,7 +107,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
  */
 function refresh(env: HealthBindings, ctx: Background): Promise<void> {
   if (!refreshing) {
-    const call = board(env).snapshot(takeReport()).then(keep, unreachable('snapshot'));
+    const call = newerSnapshot(env).catch(unreachable('snapshot'));
     refreshing = within(call, REFRESH_LIMIT_MS).finally(() => {
       refreshing = undefined;
     });
@@ -85,8 +116,13 @@ function refresh(env: HealthBindings, ctx: Background): Promise<void> {
   return refreshing;
 }
 
+/** How old a snapshot's data is (never below 0, whatever the clocks say). */
+function ageOf(snapshot: HealthSnapshot): number {
+  return Math.max(0, Date.now() - snapshot.takenAt);
+}
+
 function age(): number {
-  return copy ? Date.now() - copy.fetchedAt : Number.POSITIVE_INFINITY;
+  return copy ? ageOf(copy) : Number.POSITIVE_INFINITY;
 }
 
 /** The latest known health, or undefined when the board has never been reached. */
@@ -94,7 +130,7 @@ export async function readHealth(env: HealthBindings, ctx: Background): Promise<
   const copyAge = age();
   if (copyAge > STALE_MS) await within(refresh(env, ctx), COLD_WAIT_MS);
   else if (copyAge > FRESH_MS) refresh(env, ctx);
-  return copy?.snapshot;
+  return copy;
 }
 
 /**
@@ -118,7 +154,7 @@ export function handOverSoon(env: HealthBindings, ctx: Background): void {
   if (!handOverDue()) return;
   ctx.waitUntil(
     new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() =>
-      hasCounts() ? refresh(env, ctx) : undefined,
+      countsDue(Date.now()) ? refresh(env, ctx) : undefined,
     ),
   );
 }
@@ -126,7 +162,7 @@ export function handOverSoon(env: HealthBindings, ctx: Background): void {
 /** The board's current snapshot, read now (for operators, not for routing). */
 export async function readBoard(env: HealthBindings): Promise<HealthSnapshot> {
   const snapshot = await board(env).snapshot();
-  keep(snapshot);
+  await keepAndShare(snapshot);
   return snapshot;
 }
 
@@ -142,11 +178,11 @@ export async function setNodeMode(
   mode: NodeMode,
 ): Promise<HealthSnapshot | undefined> {
   const snapshot = await board(env).setMode(nodeId, mode);
-  if (snapshot) keep(snapshot);
+  if (snapshot) await keepAndShare(snapshot);
   return snapshot;
 }
 
 /** Reports a failed request off the response path; the board's answer refreshes this isolate's copy. */
 export function reportFailure(env: HealthBindings, ctx: Background, nodeId: string, error: string): void {
-  ctx.waitUntil(board(env).reportFailure(nodeId, error).then(keep, unreachable('reportFailure')));
+  ctx.waitUntil(board(env).reportFailure(nodeId, error).then(keepAndShare, unreachable('reportFailure')));
 }

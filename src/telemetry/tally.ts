@@ -1,9 +1,9 @@
 /**
  * This isolate's traffic counts, kept in memory on the request path (a few array increments, no I/O)
- * and handed to the health board in the calls the isolate makes anyway: each health refresh carries
- * the counts since the last one (health/snapshot.ts). While anything was counted and no refresh took
- * it, a hand-over is due within HAND_OVER_MS, so counts reach the board about once a second per busy
- * isolate, and never one call per request.
+ * and handed to the health board with a health refresh (health/snapshot.ts): the first refresh after
+ * HAND_OVER_MS of counting asks the board rather than the location's shared copy, and carries them.
+ * A timer started with the first count of a batch makes sure that refresh happens, so counts reach
+ * the board within about HAND_OVER_MS, once per busy isolate, and never one call per request.
  *
  * Gauges (open WebSockets, requests in flight) are absolute: every report carries this isolate's
  * current values, and the board counts an isolate's gauges only while it hears from it (an isolate with
@@ -26,9 +26,7 @@ import {
   rowOf,
   type TrafficReport,
 } from './counts';
-
-/** Longest a count waits in this isolate before a hand-over is started for it. */
-export const HAND_OVER_MS = 1000;
+import { HAND_OVER_MS } from './hand-over';
 
 /** This isolate's name for the board, made with its first report (no random values at start-up). */
 let isolate: string | undefined;
@@ -36,6 +34,7 @@ let counts: NodeCounts = {};
 const gauges: NodeCounts = {};
 let counted = false;
 let scheduled = false;
+let handedOverAt = 0;
 
 function countsOf(node: string): number[] {
   counted = true;
@@ -75,9 +74,21 @@ export function handOverDue(): boolean {
   return true;
 }
 
-/** Is anything counted, or a gauge changed, that no report has taken yet? */
-export function hasCounts(): boolean {
-  return counted;
+/**
+ * Should the next refresh hand the counts over? True when something was counted (or a gauge changed,
+ * or work is open) and the last hand-over is HAND_OVER_MS old.
+ */
+export function countsDue(now: number): boolean {
+  return (counted || workOpen()) && now - handedOverAt >= HAND_OVER_MS;
+}
+
+/**
+ * Is work open in this isolate? Then its gauges are handed over every HAND_OVER_MS even without new
+ * counts, or the board would forget them (GAUGE_TTL_MS) while a socket is still open.
+ */
+function workOpen(): boolean {
+  for (const values of Object.values(gauges)) if (values.some((value) => value > 0)) return true;
+  return false;
 }
 
 /** The counts since the last report and the gauges now; the counts start again from zero. */
@@ -87,5 +98,6 @@ export function takeReport(): TrafficReport {
   counts = {};
   counted = false;
   scheduled = false;
+  handedOverAt = Date.now();
   return report;
 }

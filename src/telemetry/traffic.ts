@@ -14,15 +14,11 @@ import {
   type TrafficReport,
   type TrafficTotals,
 } from './counts';
+import { GAUGE_TTL_MS } from './hand-over';
 
 export const BUCKET_MS = 10_000;
 /** 15 minutes of buckets: the status page's picture. */
 export const BUCKETS = 90;
-/**
- * An isolate's gauges count while it was heard from this recently: one with open work reports every
- * second, so an isolate silent this long has nothing open, or is gone.
- */
-export const GAUGE_TTL_MS = 5000;
 
 export interface TrafficState {
   /** Epoch ms of the first count. */

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
 import { chromiumPresent, OUTPUT, useChromium } from './chromium';
 import { openSocket } from './clients';
 import { useCluster } from './cluster';
@@ -15,8 +16,8 @@ import { sleep, startSession } from './traffic';
 const ADMIN_TOKEN = 'telemetry-token-5d1e';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-/** A hand-over within a second of the last count, and the board's answer. */
-const HANDED_OVER_MS = 1500;
+/** A hand-over within HAND_OVER_MS of the first count, and the board's answer. */
+const HANDED_OVER_MS = HAND_OVER_MS + 1000;
 
 /** A node's traffic as the status JSON gives it (src/telemetry/traffic.ts, NodeTraffic). */
 interface NodeTraffic {
@@ -58,7 +59,7 @@ describe('per-node traffic, counted across the router and read back', () => {
     const socket = await openSocket(`${url.replace('http', 'ws')}/cobrowse/ws`, {
       cookie: 'gcbSessionServer=.CB_Server_3',
     });
-    const poll = fetch(`${url}/cobrowse/poll?wait=4000`, {
+    const poll = fetch(`${url}/cobrowse/poll?wait=${HANDED_OVER_MS + 3000}`, {
       headers: { cookie: 'gcbSessionServer=.CB_Server_3' },
     });
     await sleep(HANDED_OVER_MS);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AT, COUNTERS, GAUGES, type NodeCounts, type TrafficReport } from '../../src/telemetry/counts';
+import { GAUGE_TTL_MS } from '../../src/telemetry/hand-over';
 import {
   BUCKET_MS,
   BUCKETS,
   emptyTraffic,
-  GAUGE_TTL_MS,
   type IsolateGauges,
   record,
   trafficView,
