@@ -18,7 +18,7 @@ export interface NodeReport extends NodeStatus {
 export interface StatusReport {
   readonly takenAt: number;
   /** Epoch ms since which traffic is counted, and the width of one history bucket. */
-  readonly counting: { readonly since: number; readonly bucketMs: number };
+  readonly counting: { readonly since: number; readonly bucketMs: number; readonly handOvers: number };
   readonly nodes: readonly NodeReport[];
   readonly config: {
     readonly stickyCookie: string;
@@ -45,7 +45,7 @@ export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, con
   const byId = new Map(traffic.nodes.map((node) => [node.id, node]));
   return {
     takenAt: snapshot.takenAt,
-    counting: { since: traffic.since, bucketMs: traffic.bucketMs },
+    counting: { since: traffic.since, bucketMs: traffic.bucketMs, handOvers: traffic.handOvers ?? 0 },
     nodes: snapshot.nodes.map((node) => ({
       ...node,
       state: stateOf(node),

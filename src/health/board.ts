@@ -53,6 +53,8 @@ interface StoredNode {
 
 export class HealthBoard extends DurableObject<Record<string, unknown>> {
   private calls = 0;
+  /** Of those calls, the ones that carried an isolate's traffic counts. */
+  private handOvers = 0;
   private parsed: Config | undefined;
   private counted: TrafficState | undefined;
   private readonly isolates: IsolateGauges = new Map();
@@ -63,7 +65,10 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
    */
   async snapshot(report?: TrafficReport): Promise<HealthSnapshot> {
     this.calls++;
-    if (report) this.record(report);
+    if (report) {
+      this.handOvers++;
+      this.record(report);
+    }
     await this.armAlarm();
     return this.read();
   }
@@ -72,13 +77,10 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
    * Every node's traffic: totals, gauges, the last minute and the last 15 minutes. An operator's read,
    * not counted in `calls` (which measure what routing costs the board).
    */
-  async traffic(): Promise<TrafficView> {
-    return trafficView(
-      this.trafficState(),
-      this.isolates,
-      this.config().nodes.map((node) => node.id),
-      Date.now(),
-    );
+  async traffic(): Promise<TrafficView & { readonly handOvers: number }> {
+    const nodeIds = this.config().nodes.map((node) => node.id);
+    const view = trafficView(this.trafficState(), this.isolates, nodeIds, Date.now());
+    return { ...view, handOvers: this.handOvers };
   }
 
   /**

@@ -5,15 +5,20 @@
  * with locations, not isolates.
  *
  * A copy's age is that of its data (now - `takenAt`, the board's time of answering). A copy younger
- * than FRESH_MS is used as it is. One up to STALE_MS old is still used while a refresh runs in the
- * background: under steady traffic copies never get older than that, so no request waits. An older
- * copy (an isolate's first request, or the first after an idle spell) is refreshed first, waiting at
- * most COLD_WAIT_MS. A refresh takes the location's shared copy when that is newer and younger than
- * FRESH_MS, else asks the board and shares its answer. When the board cannot be reached, routing goes
- * on from the last copy, or with every node up.
+ * than this isolate's refresh age (between FRESH_MS / 2 and FRESH_MS, drawn once per isolate) is used
+ * as it is. One up to STALE_MS old is still used while a refresh runs in the background: under steady
+ * traffic copies never get older than that, so no request waits. An older copy (an isolate's first
+ * request, or the first after an idle spell) is refreshed first, waiting at most COLD_WAIT_MS. A
+ * refresh takes the location's shared copy when that is newer and younger than the refresh age, else
+ * asks the board and shares its answer. When the board cannot be reached, routing goes on from the
+ * last copy, or with every node up.
+ *
+ * Why the refresh age is drawn: isolates that took the same shared copy would otherwise all find it
+ * due at the same instant and all ask the board. With ages spread, the isolate with the lowest one
+ * asks, and the others find its answer shared before theirs come due.
  *
  * While work is open on a node (a request waiting, a stream, a WebSocket), that work calls
- * {@link refreshWhenDue} so the copy stays at most FRESH_MS old even without new requests, and every
+ * {@link refreshWhenDue} so the copy stays under FRESH_MS old even without new requests, and every
  * newer copy is handed to the {@link onSnapshot} listeners, which end the work of nodes that went away.
  *
  * Traffic counts (telemetry/tally.ts) ride on board calls: a refresh asks the board, not the shared
@@ -29,8 +34,8 @@ import { share, sharedSnapshot } from './shared-copy';
 import type { NodeMode } from './state';
 
 /**
- * Also the refresh period while work is open, and the most a shared copy may be old to be taken: at
- * most about one board call per location per second.
+ * The most a copy may be old before it is refreshed, in any isolate: what learning of a node's going
+ * costs on top of detecting it (follows-health.test.ts).
  */
 const FRESH_MS = 1000;
 const STALE_MS = 2 * FRESH_MS;
@@ -46,6 +51,13 @@ export type HealthBindings = Pick<Env, 'HEALTH'>;
 type Background = Pick<ExecutionContext, 'waitUntil'>;
 
 let copy: HealthSnapshot | undefined;
+/** This isolate's refresh age, drawn on first use (random values cannot be made at start-up). */
+let refreshAgeMs: number | undefined;
+
+function refreshAge(): number {
+  refreshAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
+  return refreshAgeMs;
+}
 let refreshing: Promise<void> | undefined;
 const listeners = new Set<(snapshot: HealthSnapshot) => void>();
 
@@ -92,7 +104,7 @@ async function newerSnapshot(env: HealthBindings): Promise<void> {
   const handOver = countsDue(Date.now());
   if (!handOver) {
     const shared = await sharedSnapshot();
-    if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared) < FRESH_MS) {
+    if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared) < refreshAge()) {
       keep(shared);
       return;
     }
@@ -129,16 +141,16 @@ function age(): number {
 export async function readHealth(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
   const copyAge = age();
   if (copyAge > STALE_MS) await within(refresh(env, ctx), COLD_WAIT_MS);
-  else if (copyAge > FRESH_MS) refresh(env, ctx);
+  else if (copyAge > refreshAge()) refresh(env, ctx);
   return copy;
 }
 
 /**
- * For open work: starts a refresh when the copy is FRESH_MS old (one per isolate, however much work is
+ * For open work: starts a refresh when the copy is at its refresh age (one per isolate, however much work is
  * open), and returns the time until the next one is due, for the caller's timer.
  */
 export function refreshWhenDue(env: HealthBindings, ctx: Background): number {
-  const dueIn = FRESH_MS - age();
+  const dueIn = refreshAge() - age();
   if (dueIn > 0) return dueIn;
   refresh(env, ctx);
   // Look again shortly: by then the refresh has landed, and the next one is a period away.

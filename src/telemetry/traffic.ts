@@ -95,6 +95,8 @@ export interface TrafficView {
   readonly since: number;
   readonly bucketMs: number;
   readonly nodes: readonly NodeTraffic[];
+  /** Board calls that carried an isolate's counts, since the board started (its own count). */
+  readonly handOvers?: number;
 }
 
 const sum = (values: readonly number[], from: number, to: number) => {
