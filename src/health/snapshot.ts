@@ -27,7 +27,7 @@
 
 import { logEvent } from '../log';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
-import { countsDue, handOverDue, takeReport } from '../telemetry/tally';
+import { countsDue, needsHandOverTimer, takeReport } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
 import type { HealthBoard, HealthSnapshot } from './board';
 import { share, sharedSnapshot } from './shared-copy';
@@ -158,12 +158,12 @@ export function refreshWhenDue(env: HealthBindings, ctx: Background): number {
 }
 
 /**
- * After a request was counted: makes sure its counts reach the board within HAND_OVER_MS, in a refresh
- * (which a busy isolate makes about once a second anyway and which carries them), however many
- * requests are counted meanwhile.
+ * After a request was counted: makes sure its counts reach the board within about HAND_OVER_MS,
+ * however many requests are counted meanwhile. The first count of a batch starts one timer; when it
+ * fires, a refresh asks the board with the counts, unless an earlier one already took them.
  */
 export function handOverSoon(env: HealthBindings, ctx: Background): void {
-  if (!handOverDue()) return;
+  if (!needsHandOverTimer()) return;
   ctx.waitUntil(
     new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() =>
       countsDue(Date.now()) ? refresh(env, ctx) : undefined,

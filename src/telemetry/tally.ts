@@ -7,7 +7,7 @@
  *
  * Gauges (open WebSockets, requests in flight) are absolute: every report carries this isolate's
  * current values, and the board counts an isolate's gauges only while it hears from it (an isolate with
- * open work refreshes every second).
+ * work open hands over every HAND_OVER_MS, counts or not).
  *
  * What can be lost: the counts of an isolate that dies between two hand-overs (at most HAND_OVER_MS
  * of its traffic), and those of a hand-over the board never received (not sent again: a board that
@@ -65,10 +65,10 @@ export function countOpen(node: string, gauge: typeof OPEN_WEBSOCKETS | typeof I
 }
 
 /**
- * Is a hand-over due? True once per HAND_OVER_MS while counts wait: the caller then schedules one
- * (a refresh that carries them) and this stays false until the next report is taken.
+ * Does a batch of counts need its hand-over timer? True for the first count after a report: the
+ * caller then starts one (health/snapshot.ts) and this stays false until the next report is taken.
  */
-export function handOverDue(): boolean {
+export function needsHandOverTimer(): boolean {
   if (!counted || scheduled) return false;
   scheduled = true;
   return true;

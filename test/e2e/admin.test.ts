@@ -135,6 +135,7 @@ describe('with ADMIN_TOKEN', () => {
     expect(status).toEqual({
       takenAt: expect.any(Number),
       healthBoardCalls: expect.any(Number),
+      counting: { since: expect.any(Number), bucketMs: 10_000, handOvers: expect.any(Number) },
       config: {
         stickyCookie: 'gcbSessionServer',
         stickyParam: 'co-browse-node-id',
@@ -167,6 +168,7 @@ describe('with ADMIN_TOKEN', () => {
         latencyMs: expect.any(Number),
         lastError: null,
         transitions: [],
+        traffic: expect.objectContaining({ id: node.id, totals: expect.any(Object) }),
       })),
     });
   });
