@@ -15,13 +15,14 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import { EdgeError } from '../errors';
+import { stateOf } from '../health/node-state';
 import { readBoard, readTraffic, setNodeMode } from '../health/snapshot';
 import type { NodeMode } from '../health/state';
 import { logEvent } from '../log';
 import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
 import { requireAdmin } from './auth';
 import { StatusPage } from './page';
-import { type StatusReport, stateOf, statusReport } from './status';
+import { type StatusReport, statusReport } from './status';
 
 const MAX_ACTION_BODY_BYTES = 1024;
 const MODES: Readonly<Record<string, NodeMode>> = {

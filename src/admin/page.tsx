@@ -4,7 +4,8 @@
  * that drain, disable or enable it through the admin API. It reloads itself every few seconds.
  */
 import type { FC } from 'hono/jsx';
-import type { NodeReport, NodeState, StatusReport } from './status';
+import type { NodeState } from '../health/node-state';
+import type { NodeReport, StatusReport } from './status';
 import { TrafficFigures } from './traffic-card';
 
 const REFRESH_S = 5;

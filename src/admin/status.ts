@@ -4,10 +4,8 @@
  */
 import type { Config } from '../config/config';
 import type { HealthSnapshot, NodeStatus } from '../health/board';
+import { type NodeState, stateOf } from '../health/node-state';
 import type { NodeTraffic, TrafficView } from '../telemetry/traffic';
-
-/** One word per node for people: what routing does with it now. */
-export type NodeState = 'up' | 'down' | 'draining' | 'disabled';
 
 export interface NodeReport extends NodeStatus {
   readonly state: NodeState;
@@ -31,12 +29,6 @@ export interface StatusReport {
   };
   /** Calls the health board has served since it started. */
   readonly healthBoardCalls: number;
-}
-
-export function stateOf(node: NodeStatus): NodeState {
-  if (node.mode === 'disabled') return 'disabled';
-  if (!node.up) return 'down';
-  return node.mode === 'draining' ? 'draining' : 'up';
 }
 
 export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, config: Config): StatusReport {

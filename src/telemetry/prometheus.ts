@@ -6,14 +6,12 @@
  * since it first counted (`cobrowse_edge_counting_since_seconds`): they survive the board's restarts.
  */
 
-import { type NodeState, stateOf } from '../admin/status';
 import type { HealthSnapshot } from '../health/board';
+import { NODE_STATES, stateOf } from '../health/node-state';
 import { FAILURE_KINDS, REASONS, STATUS_CLASSES, type TrafficTotals } from './counts';
 import type { NodeTraffic, TrafficView } from './traffic';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-const STATES: readonly NodeState[] = ['up', 'down', 'draining', 'disabled'];
 
 type Labels = Record<string, string>;
 type Sample = readonly [Labels, number];
@@ -125,7 +123,7 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
       'What routing does with the node now: 1 for its state, 0 for the others.',
       nodes.flatMap(({ health }) => {
         const state = stateOf(health);
-        return STATES.map((each): Sample => [{ node: health.id, state: each }, each === state ? 1 : 0]);
+        return NODE_STATES.map((each): Sample => [{ node: health.id, state: each }, each === state ? 1 : 0]);
       }),
     ),
     family(
