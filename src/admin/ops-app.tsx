@@ -5,12 +5,12 @@
  *   GET  /__lb/status                   JSON of every node, its traffic, the config    (admin)
  *   GET  /__lb/metrics                  the same for Prometheus (text exposition)      (admin)
  *   GET  /__lb/                         the HTML status page                            (admin)
- *   POST /__lb/nodes/:id/drain|disable|enable                                          (admin)
+ *   POST /__lb/nodes/:id/drain|disable|enable  (drain?deadline=<s>: disabled after)   (admin)
  *
  * Admin reads and writes go to the health board directly: operators see the board's own state, and
  * a change is routed by at once in this isolate (others see it within a second).
  */
-import { Hono } from 'hono';
+import { Hono, type HonoRequest } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
@@ -69,15 +69,40 @@ ops.get('/metrics', async (c) => {
 
 ops.get('/', async (c) => c.html(<StatusPage report={await currentReport(c.env, c.get('config'))} />));
 
+/** Longest drain deadline: a day. */
+const MAX_DEADLINE_S = 86_400;
+
+/**
+ * A drain's deadline (epoch ms), from `deadline` in seconds, as a query parameter or a form field; a
+ * node still draining then is disabled. Undefined without one; a 400 for a bad one or another action.
+ */
+async function drainDeadlineOf(request: HonoRequest, mode: NodeMode): Promise<number | undefined> {
+  const form = request.header('content-type')?.startsWith('application/x-www-form-urlencoded')
+    ? await request.parseBody()
+    : {};
+  const raw = request.query('deadline') ?? form.deadline;
+  if (raw === undefined) return undefined;
+  const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (mode !== 'draining' || !(seconds >= 1 && seconds <= MAX_DEADLINE_S)) {
+    throw new EdgeError(
+      400,
+      'bad_deadline',
+      `deadline: only a drain takes one, in whole seconds from 1 to ${MAX_DEADLINE_S}`,
+    );
+  }
+  return Date.now() + seconds * 1000;
+}
+
 ops.post('/nodes/:id/:action', async (c) => {
   const { id, action } = c.req.param();
   const mode = Object.hasOwn(MODES, action) ? MODES[action] : undefined;
   if (!mode)
     throw new EdgeError(404, 'unknown_action', `no action "${action}": use drain, disable or enable`);
-  const snapshot = await setNodeMode(c.env, id, mode);
+  const deadline = await drainDeadlineOf(c.req, mode);
+  const snapshot = await setNodeMode(c.env, id, mode, deadline);
   const node = snapshot?.nodes.find((each) => each.id === id);
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
-  logEvent('admin', { action, node: id, requestId: c.get('requestId') });
+  logEvent('admin', { action, node: id, requestId: c.get('requestId'), ...(deadline ? { deadline } : {}) });
   // A form on the status page comes back to the page; the API gets the node's new status.
   if (c.req.header('content-type')?.startsWith('application/x-www-form-urlencoded'))
     return c.redirect('/__lb/', 303);

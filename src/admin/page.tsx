@@ -45,10 +45,19 @@ function ago(at: number | null, now: number): string {
   return seconds < 120 ? `${seconds} s ago` : `${Math.round(seconds / 60)} min ago`;
 }
 
+/** The page's drain with a deadline: a node still draining after it is disabled. */
+const DRAIN_DEADLINE_S = 900;
+
 const ACTIONS = [
-  { action: 'drain', label: 'Drain', mode: 'draining' },
-  { action: 'disable', label: 'Disable', mode: 'disabled' },
-  { action: 'enable', label: 'Enable', mode: 'active' },
+  { action: 'drain', label: 'Drain', mode: 'draining', deadline: undefined },
+  {
+    action: 'drain',
+    label: `Disable in ${DRAIN_DEADLINE_S / 60} min`,
+    mode: 'draining',
+    deadline: DRAIN_DEADLINE_S,
+  },
+  { action: 'disable', label: 'Disable', mode: 'disabled', deadline: undefined },
+  { action: 'enable', label: 'Enable', mode: 'active', deadline: undefined },
 ] as const;
 
 const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ node, now, bucketMs }) => (
@@ -90,6 +99,7 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ nod
         traffic={node.traffic}
         bucketMs={bucketMs}
         draining={node.state === 'draining' || node.state === 'disabled'}
+        deadline={node.drainDeadline}
         now={now}
       />
     )}
@@ -103,8 +113,9 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ nod
       </ol>
     )}
     <div class="actions">
-      {ACTIONS.map(({ action, label, mode }) => (
+      {ACTIONS.map(({ action, label, mode, deadline }) => (
         <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/${action}`}>
+          {deadline && <input type="hidden" name="deadline" value={String(deadline)} />}
           <button type="submit" name="action" value={action} disabled={node.mode === mode}>
             {label}
           </button>

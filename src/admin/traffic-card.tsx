@@ -79,20 +79,30 @@ function clock(at: number): string {
  * What a restart of a node taken out of rotation would end now. Quiet means: no socket, no request in
  * flight and no pinned request for as long as it says.
  */
-const DrainCountdown: FC<{ traffic: NodeTraffic; now: number }> = ({ traffic, now }) => {
+const DrainCountdown: FC<{ traffic: NodeTraffic; deadline: number | null; now: number }> = ({
+  traffic,
+  deadline,
+  now,
+}) => {
   const { openWebSockets, inFlight, pinnedLastMinute, quietSince } = traffic;
+  const until = deadline !== null && (
+    <span data-deadline={deadline}>
+      {' '}
+      Disabled at {clock(deadline)} UTC (in {Math.max(0, Math.round((deadline - now) / 1000))} s).
+    </span>
+  );
   if (quietSince !== null && pinnedLastMinute === 0) {
     return (
       <p class="drain quiet" data-drain="quiet">
         Quiet since {clock(quietSince)} UTC ({Math.round((now - quietSince) / 1000)} s): a restart now ends no
-        session the router has seen.
+        session the router has seen.{until}
       </p>
     );
   }
   return (
     <p class="drain busy" data-drain="busy">
       Still on it: {counted(openWebSockets, 'WebSocket')}, {counted(inFlight, 'request')} in flight,{' '}
-      {counted(pinnedLastMinute, 'session request')} in the last minute.
+      {counted(pinnedLastMinute, 'session request')} in the last minute.{until}
     </p>
   );
 };
@@ -101,13 +111,15 @@ export const TrafficFigures: FC<{
   traffic: NodeTraffic;
   bucketMs: number;
   draining: boolean;
+  /** A drain's deadline (epoch ms), or null. */
+  deadline: number | null;
   now: number;
-}> = ({ traffic, bucketMs, draining, now }) => {
+}> = ({ traffic, bucketMs, draining, deadline, now }) => {
   const { totals } = traffic;
   const failures = FAILURE_KINDS.reduce((total, kind) => total + totals.failures[kind], 0);
   return (
     <>
-      {draining && <DrainCountdown traffic={traffic} now={now} />}
+      {draining && <DrainCountdown traffic={traffic} deadline={deadline} now={now} />}
       <dl class="traffic">
         <dt>requests</dt>
         <dd data-figure="requests-per-second">{traffic.requestsPerSecond} /s</dd>

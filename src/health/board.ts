@@ -19,6 +19,7 @@ import {
 import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
 import { probe } from './probe';
 import {
+  expireDrain,
   initialHealth,
   type NodeHealth,
   type NodeMode,
@@ -95,11 +96,14 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     return this.read();
   }
 
-  /** Drains, disables or enables a node; undefined when no node has that id. */
-  async setMode(nodeId: string, mode: NodeMode): Promise<HealthSnapshot | undefined> {
+  /**
+   * Drains, disables or enables a node; undefined when no node has that id. A drain may carry a
+   * deadline (epoch ms): the round of checks after it disables the node.
+   */
+  async setMode(nodeId: string, mode: NodeMode, drainDeadline?: number): Promise<HealthSnapshot | undefined> {
     this.calls++;
     if (!this.config().nodesById.has(nodeId)) return undefined;
-    this.update(nodeId, (health, _limits, now) => setMode(health, mode, now));
+    this.update(nodeId, (health, _limits, now) => setMode(health, mode, now, drainDeadline ?? null));
     await this.armAlarm();
     return this.read();
   }
@@ -115,13 +119,14 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     }
   }
 
-  /** One active check of every node, in parallel. */
+  /** One active check of every node, in parallel; then drains whose deadline passed end. */
   protected async checkAll(): Promise<void> {
     const config = this.config();
     const outcomes = await Promise.all(config.nodes.map((node) => probe(node, config.health)));
     config.nodes.forEach((node, index) => {
       const outcome = outcomes[index];
       if (outcome) this.update(node.id, (health, limits, now) => recordCheck(health, outcome, now, limits));
+      this.update(node.id, (health, _limits, now) => expireDrain(health, now));
     });
   }
 
@@ -175,6 +180,7 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     if (!node) return undefined;
     const before = this.healthOf(nodeId);
     const after = change(before, this.config().health, Date.now());
+    if (after === before) return after;
     this.ctx.storage.kv.put<StoredNode>(`node:${nodeId}`, {
       origin: node.origin,
       via: node.via ?? null,

@@ -183,13 +183,17 @@ export function readTraffic(env: HealthBindings): Promise<TrafficView> {
   return board(env).traffic();
 }
 
-/** Sets a node's mode; this isolate routes by it at once. Undefined when no node has that id. */
+/**
+ * Sets a node's mode (a drain may carry a deadline, epoch ms); this isolate routes by it at once.
+ * Undefined when no node has that id.
+ */
 export async function setNodeMode(
   env: HealthBindings,
   nodeId: string,
   mode: NodeMode,
+  drainDeadline?: number,
 ): Promise<HealthSnapshot | undefined> {
-  const snapshot = await board(env).setMode(nodeId, mode);
+  const snapshot = await board(env).setMode(nodeId, mode, drainDeadline);
   if (snapshot) await keepAndShare(snapshot);
   return snapshot;
 }

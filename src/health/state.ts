@@ -30,6 +30,11 @@ export interface NodeHealth {
   readonly lastCheckAt: number | null;
   readonly latencyMs: number | null;
   readonly lastError: string | null;
+  /**
+   * When a drain with a deadline disables the node (epoch ms), as Cloudflare Load Balancing's
+   * `drain_duration` does; null for a drain without one, and in every other mode.
+   */
+  readonly drainDeadline: number | null;
   /** Newest first, at most {@link MAX_TRANSITIONS}. */
   readonly transitions: readonly Transition[];
 }
@@ -67,6 +72,7 @@ export function initialHealth(): NodeHealth {
     lastCheckAt: null,
     latencyMs: null,
     lastError: null,
+    drainDeadline: null,
     transitions: [],
   };
 }
@@ -118,9 +124,32 @@ function recordFailure(health: NodeHealth, cause: string, now: number, limits: T
     : next;
 }
 
-/** Sets the operator's mode; the same mode again changes nothing. */
-export function setMode(health: NodeHealth, mode: NodeMode, now: number): NodeHealth {
-  return health.mode === mode ? health : withTransition({ ...health, mode }, now, mode, 'operator');
+/**
+ * Sets the operator's mode; the same mode again changes nothing but a drain's deadline. A drain may
+ * carry a deadline (epoch ms), after which {@link expireDrain} disables the node.
+ */
+export function setMode(
+  health: NodeHealth,
+  mode: NodeMode,
+  now: number,
+  drainDeadline: number | null = null,
+): NodeHealth {
+  const deadline = mode === 'draining' ? drainDeadline : null;
+  if (health.mode === mode)
+    return health.drainDeadline === deadline ? health : { ...health, drainDeadline: deadline };
+  return withTransition({ ...health, mode, drainDeadline: deadline }, now, mode, 'operator');
+}
+
+/** A draining node whose deadline has passed is disabled: whatever still runs on it is ended. */
+export function expireDrain(health: NodeHealth, now: number): NodeHealth {
+  if (health.mode !== 'draining' || health.drainDeadline === null || health.drainDeadline > now)
+    return health;
+  return withTransition(
+    { ...health, mode: 'disabled', drainDeadline: null },
+    now,
+    'disabled',
+    'drain deadline passed',
+  );
 }
 
 function withTransition(health: NodeHealth, at: number, to: Transition['to'], cause: string): NodeHealth {

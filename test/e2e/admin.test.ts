@@ -167,6 +167,7 @@ describe('with ADMIN_TOKEN', () => {
         lastCheckAt: expect.any(Number),
         latencyMs: expect.any(Number),
         lastError: null,
+        drainDeadline: null,
         transitions: [],
         traffic: expect.objectContaining({ id: node.id, totals: expect.any(Object) }),
       })),
@@ -295,5 +296,33 @@ describe('with ADMIN_TOKEN', () => {
         status: 200,
         webSocket: false,
       });
+  });
+});
+
+describe('a drain with a deadline', () => {
+  const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
+    ADMIN_TOKEN,
+    HEALTH_INTERVAL_MS: 500,
+    HEALTH_TIMEOUT_MS: 300,
+  });
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${cluster.router.url}/__lb${path}`, { ...init, headers: { ...bearer, ...init.headers } });
+
+  it('drains with a deadline: the node is disabled once it passes, and a bad deadline is a 400', async () => {
+    for (const bad of ['0', '86401', '1.5', 'soon']) {
+      const res = await admin(`/nodes/CB_Server_3/drain?deadline=${bad}`, { method: 'POST' });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'bad_deadline' });
+    }
+    const onDisable = await admin('/nodes/CB_Server_3/disable?deadline=5', { method: 'POST' });
+    expect(onDisable.status).toBe(400);
+    const res = await admin('/nodes/CB_Server_3/drain?deadline=1', { method: 'POST' });
+    expect(await res.json()).toMatchObject({ mode: 'draining', drainDeadline: expect.any(Number) });
+    await expect
+      .poll(async () => (await (await admin('/status')).json()).nodes[2].mode, { timeout: 5000 })
+      .toBe('disabled');
+    const node = (await (await admin('/status')).json()).nodes[2];
+    expect(node.transitions[0]).toMatchObject({ to: 'disabled', cause: 'drain deadline passed' });
+    await admin('/nodes/CB_Server_3/enable', { method: 'POST' });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CheckOutcome,
+  expireDrain,
   initialHealth,
   MAX_TRANSITIONS,
   type NodeHealth,
@@ -126,5 +127,30 @@ describe('setMode', () => {
       mode: 'disabled',
       up: false,
     });
+  });
+
+  it('keeps a drain deadline for a drain only, and changes it without a new transition', () => {
+    const draining = setMode(initialHealth(), 'draining', 1000, 61_000);
+    expect(draining.drainDeadline).toBe(61_000);
+    const later = setMode(draining, 'draining', 2000, 90_000);
+    expect([later.drainDeadline, later.transitions.length]).toEqual([90_000, 1]);
+    expect(setMode(draining, 'disabled', 3000, 99_000).drainDeadline).toBeNull();
+    expect(setMode(draining, 'active', 3000).drainDeadline).toBeNull();
+  });
+});
+
+describe('expireDrain', () => {
+  it('disables a draining node once its deadline passed, and nothing else', () => {
+    const draining = setMode(initialHealth(), 'draining', 1000, 61_000);
+    expect(expireDrain(draining, 60_999)).toBe(draining);
+    expect(expireDrain(draining, 61_000)).toMatchObject({
+      mode: 'disabled',
+      drainDeadline: null,
+      transitions: [{ at: 61_000, to: 'disabled', cause: 'drain deadline passed' }, { to: 'draining' }],
+    });
+    const open = setMode(initialHealth(), 'draining', 1000);
+    expect(expireDrain(open, 10 ** 13)).toBe(open);
+    const active = initialHealth();
+    expect(expireDrain(active, 10 ** 13)).toBe(active);
   });
 });
