@@ -51,6 +51,8 @@ export type HealthBindings = Pick<Env, 'HEALTH'>;
 type Background = Pick<ExecutionContext, 'waitUntil'>;
 
 let copy: HealthSnapshot | undefined;
+let refreshing: Promise<void> | undefined;
+const listeners = new Set<(snapshot: HealthSnapshot) => void>();
 /** This isolate's refresh age, drawn on first use (random values cannot be made at start-up). */
 let refreshAgeMs: number | undefined;
 
@@ -58,8 +60,6 @@ function refreshAge(): number {
   refreshAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
   return refreshAgeMs;
 }
-let refreshing: Promise<void> | undefined;
-const listeners = new Set<(snapshot: HealthSnapshot) => void>();
 
 function board(env: HealthBindings): DurableObjectStub<HealthBoard> {
   return env.HEALTH.get(env.HEALTH.idFromName(BOARD_NAME));
