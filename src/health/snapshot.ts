@@ -5,8 +5,8 @@
  * with locations, not isolates.
  *
  * A copy's age is that of its data (now - `takenAt`, the board's time of answering). A copy younger
- * than this isolate's refresh age (between FRESH_MS / 2 and FRESH_MS, drawn once per isolate) is used
- * as it is. One up to STALE_MS old is still used while a refresh runs in the background: under steady
+ * than this isolate's refresh age (FRESH_MS; while it shares with other isolates, an age between
+ * FRESH_MS / 2 and FRESH_MS drawn once per isolate) is used as it is. One up to STALE_MS old is still used while a refresh runs in the background: under steady
  * traffic copies never get older than that, so no request waits. An older copy (an isolate's first
  * request, or the first after an idle spell) is refreshed first, waiting at most COLD_WAIT_MS. A
  * refresh takes the location's shared copy when that is newer and younger than the refresh age, else
@@ -30,7 +30,7 @@ import { HAND_OVER_MS } from '../telemetry/hand-over';
 import { countsDue, needsHandOverTimer, takeReport } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
 import type { HealthBoard, HealthSnapshot } from './board';
-import { share, sharedSnapshot } from './shared-copy';
+import { share, sharedSnapshot, sharing, usesCache } from './shared-copy';
 import type { NodeMode } from './state';
 
 /**
@@ -53,12 +53,14 @@ type Background = Pick<ExecutionContext, 'waitUntil'>;
 let copy: HealthSnapshot | undefined;
 let refreshing: Promise<void> | undefined;
 const listeners = new Set<(snapshot: HealthSnapshot) => void>();
-/** This isolate's refresh age, drawn on first use (random values cannot be made at start-up). */
-let refreshAgeMs: number | undefined;
+/** This isolate's refresh age while it shares, drawn on first use (not at start-up: no random values). */
+let sharingAgeMs: number | undefined;
 
+/** The age at which this isolate's copy is refreshed: FRESH_MS, or its drawn age while it shares. */
 function refreshAge(): number {
-  refreshAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
-  return refreshAgeMs;
+  if (!sharing(Date.now())) return FRESH_MS;
+  sharingAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
+  return sharingAgeMs;
 }
 
 function board(env: HealthBindings): DurableObjectStub<HealthBoard> {
@@ -99,17 +101,24 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-/** A newer snapshot: the location's shared one when it is fresh enough, else the board's, then shared. */
+/**
+ * A newer snapshot: the location's shared one when it is fresh enough, else the board's, then shared
+ * (health/shared-copy.ts says when the cache is used at all).
+ */
 async function newerSnapshot(env: HealthBindings): Promise<void> {
-  const handOver = countsDue(Date.now());
-  if (!handOver) {
-    const shared = await sharedSnapshot();
+  const now = Date.now();
+  const handOver = countsDue(now);
+  const cached = usesCache(now);
+  if (cached && !handOver) {
+    const shared = await sharedSnapshot(now);
     if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared) < refreshAge()) {
       keep(shared);
       return;
     }
   }
-  await keepAndShare(await board(env).snapshot(handOver ? takeReport() : undefined));
+  const snapshot = await board(env).snapshot(handOver ? takeReport() : undefined);
+  if (cached) await keepAndShare(snapshot);
+  else keep(snapshot);
 }
 
 /**

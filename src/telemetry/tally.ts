@@ -14,6 +14,7 @@
  * cannot be reached must not make this grow). A socket ended because its node went is counted when it
  * ends and handed over with the isolate's next request.
  */
+import { isolateName } from '../health/isolate';
 import type { RouteReason } from '../proxy/routing';
 import {
   AT,
@@ -28,8 +29,6 @@ import {
 } from './counts';
 import { HAND_OVER_MS } from './hand-over';
 
-/** This isolate's name for the board, made with its first report (no random values at start-up). */
-let isolate: string | undefined;
 let counts: NodeCounts = {};
 const gauges: NodeCounts = {};
 let counted = false;
@@ -93,8 +92,7 @@ function workOpen(): boolean {
 
 /** The counts since the last report and the gauges now; the counts start again from zero. */
 export function takeReport(): TrafficReport {
-  isolate ??= crypto.randomUUID();
-  const report = { isolate, counts, gauges: structuredClone(gauges) };
+  const report = { isolate: isolateName(), counts, gauges: structuredClone(gauges) };
   counts = {};
   counted = false;
   scheduled = false;

@@ -136,7 +136,7 @@ describe('the health copy while work is open', () => {
     return ((await res.json()) as { healthBoardCalls: number }).healthBoardCalls;
   };
 
-  it('is refreshed once or twice a second however many requests wait, and not at all when nothing is open', async () => {
+  it('is refreshed about once a second however many requests wait, and not at all when nothing is open', async () => {
     const session = await startSession(cluster.router.url, 'CB_Server_1');
     const HELD_MS = 5000;
     const WAITING = 20;
@@ -157,9 +157,8 @@ describe('the health copy while work is open', () => {
     console.log(
       `health copy: ${whileOpen} board calls while ${WAITING} requests waited ${HELD_MS} ms, ${idle} in 3 s with nothing open`,
     );
-    // One isolate refreshes at its own age, drawn between 0.5 and 1 s (health/snapshot.ts).
     expect(whileOpen).toBeGreaterThanOrEqual(HELD_MS / 1000 - 1);
-    expect(whileOpen).toBeLessThanOrEqual((2 * HELD_MS) / 1000 + 2);
+    expect(whileOpen).toBeLessThanOrEqual(HELD_MS / 1000 + 2);
     expect(idle).toBe(0);
   });
 });
