@@ -9,8 +9,11 @@ import {
   addCounts,
   COUNTERS,
   GAUGES,
+  IN_FLIGHT,
   type NodeCounts,
   namedTotals,
+  OPEN_WEBSOCKETS,
+  REASONS,
   type TrafficReport,
   type TrafficTotals,
 } from './counts';
@@ -104,7 +107,8 @@ const sum = (values: readonly number[], from: number, to: number) => {
   for (let i = from; i < to; i++) total += values[i] ?? 0;
   return total;
 };
-const REQUESTS = [0, 5] as const;
+/** The reason counters (indexes 0-4): together, every request once. */
+const REQUESTS = [0, REASONS.length] as const;
 const at5xx = AT.status(500);
 
 /** The traffic of each of `nodeIds` at `now`. */
@@ -133,7 +137,8 @@ export function trafficView(
     const lastMinute = starts.slice(-6).map(inBucket);
     const seconds = (now - (current - 5 * BUCKET_MS)) / 1000;
     const requests = lastMinute.reduce((total, counts) => total + sum(counts, ...REQUESTS), 0);
-    const [openWebSockets = 0, inFlight = 0] = gauges[id] ?? []; // OPEN_WEBSOCKETS, IN_FLIGHT
+    const openWebSockets = gauges[id]?.[OPEN_WEBSOCKETS] ?? 0;
+    const inFlight = gauges[id]?.[IN_FLIGHT] ?? 0;
     const open = openWebSockets > 0 || inFlight > 0;
     const lastActive = state.lastActive[id];
     return {
