@@ -21,11 +21,19 @@ export function loadTraffic(kv: SyncKvStorage, now: number): TrafficState {
   return state;
 }
 
-/** Writes what a report at `bucket` changed, and drops buckets older than the kept window. */
+/** The bucket whose first report last dropped the expired ones (in this object's memory). */
+let prunedFor = 0;
+
+/**
+ * Writes what a report at `bucket` changed; the first report of a bucket also drops buckets older
+ * than the kept window.
+ */
 export function saveTraffic(kv: SyncKvStorage, state: TrafficState, bucket: number): void {
   const { since, totals, lastActive } = state;
   kv.put<StoredTotals>(TOTALS, { since, totals, lastActive });
   kv.put(BUCKET + bucket, state.buckets[bucket]);
+  if (bucket === prunedFor) return;
+  prunedFor = bucket;
   for (const [key] of kv.list({ prefix: BUCKET, end: BUCKET + (bucket - BUCKETS * BUCKET_MS + 1) })) {
     kv.delete(key);
   }
