@@ -7,10 +7,11 @@
  * Sharing costs a cache read per refresh and a cache write per board call, which only pays when there
  * is someone to share with. So an isolate shares while it has seen another isolate's copy in the last
  * SHARING_TTL_MS; until then (alone in its location, as most isolates of a quiet site are) it only
- * looks and writes at probes: its first refresh, then 1, 2, 4 ... s later, then every PROBE_MAX_MS.
- * That is how isolates find each other: at once when they start together (the common case under
- * load), within PROBE_MAX_MS when one joins a long-lived one. (Measured with callgrind: a probe on every
- * 10th refresh still cost a lone isolate 3 % per request in Miniflare's cache.)
+ * looks and writes at probes: its first refresh, PROBE_AGAIN_MS later, then every PROBE_EVERY_MS.
+ * That is how isolates find each other: within PROBE_AGAIN_MS when they start together (the common
+ * case under load: the first to look finds nothing, the others find its copy, it finds theirs at its
+ * second look), within PROBE_EVERY_MS when one joins a long-lived one. (Measured with callgrind: a
+ * probe on every 10th refresh still cost a lone isolate 3 % per request in Miniflare's cache.)
  *
  * The Cache API works on a custom domain or route (which the router needs anyway, for its first-party
  * cookie); on `*.workers.dev` it stores nothing, and every isolate asks the board as before. Any
@@ -22,10 +23,10 @@ import { isolateName } from './isolate';
 const CACHE_NAME = 'cobrowse-edge:health';
 /** Never a page of the site: a name of the router's own, in its own named cache. */
 const KEY = 'https://cobrowse-edge.internal/health-snapshot';
-/** Longer than PROBE_MAX_MS, so a lone isolate's last probe is still there for a newcomer to see. */
+/** Longer than PROBE_EVERY_MS, so a lone isolate's last probe is still there for a newcomer to see. */
 const CACHE_CONTROL = 'max-age=120';
-/** The longest an isolate alone goes between two probes; the first come after 1, 2, 4 ... s. */
-const PROBE_MAX_MS = 60_000;
+const PROBE_AGAIN_MS = 2000;
+const PROBE_EVERY_MS = 60_000;
 /** Sharing goes on this long after another isolate's copy was last seen. */
 const SHARING_TTL_MS = 30_000;
 
@@ -38,7 +39,7 @@ interface SharedEntry {
 let otherSeenAt = Number.NEGATIVE_INFINITY;
 /** When the next probe is due: at once for a new isolate. */
 let nextProbeAt = Number.NEGATIVE_INFINITY;
-let probeGapMs = 500;
+let probes = 0;
 
 /** Does this isolate share now: has it seen another isolate's copy recently? */
 export function sharing(now: number): boolean {
@@ -49,8 +50,7 @@ export function sharing(now: number): boolean {
 export function usesCache(now: number): boolean {
   if (sharing(now)) return true;
   if (now < nextProbeAt) return false;
-  probeGapMs = Math.min(2 * probeGapMs, PROBE_MAX_MS);
-  nextProbeAt = now + probeGapMs;
+  nextProbeAt = now + (probes++ === 0 ? PROBE_AGAIN_MS : PROBE_EVERY_MS);
   return true;
 }
 
