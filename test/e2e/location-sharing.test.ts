@@ -5,8 +5,8 @@
  * health reads per second must stay nearly flat as isolates are added (without the shared copy they
  * grow with them, one per isolate per second; with one refresh age for all isolates, every isolate
  * that took the same copy asked at once: 0.6, 3.5 and 10.8 reads/s); the hand-overs of traffic counts
- * grow with busy isolates, one per HAND_OVER_MS. Isolates find each other within 10 refreshes of
- * starting (health/shared-copy.ts), inside the warm-up.
+ * grow with busy isolates, one per HAND_OVER_MS. Isolates that start together find each other within
+ * 2 s (health/shared-copy.ts), inside the warm-up.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
