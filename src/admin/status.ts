@@ -37,7 +37,7 @@ export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, con
   const byId = new Map(traffic.nodes.map((node) => [node.id, node]));
   return {
     takenAt: snapshot.takenAt,
-    counting: { since: traffic.since, bucketMs: traffic.bucketMs, handOvers: traffic.handOvers ?? 0 },
+    counting: { since: traffic.since, bucketMs: traffic.bucketMs, handOvers: traffic.handOvers },
     nodes: snapshot.nodes.map((node) => ({
       ...node,
       state: stateOf(node),

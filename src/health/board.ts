@@ -78,10 +78,9 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
    * Every node's traffic: totals, gauges, the last minute and the last 15 minutes. An operator's read,
    * not counted in `calls` (which measure what routing costs the board).
    */
-  async traffic(): Promise<TrafficView & { readonly handOvers: number }> {
+  async traffic(): Promise<TrafficView> {
     const nodeIds = this.config().nodes.map((node) => node.id);
-    const view = trafficView(this.trafficState(), this.isolates, nodeIds, Date.now());
-    return { ...view, handOvers: this.handOvers };
+    return trafficView(this.trafficState(), this.isolates, nodeIds, Date.now(), this.handOvers);
   }
 
   /**

@@ -99,7 +99,7 @@ export interface TrafficView {
   readonly bucketMs: number;
   readonly nodes: readonly NodeTraffic[];
   /** Board calls that carried an isolate's counts, since the board started (its own count). */
-  readonly handOvers?: number;
+  readonly handOvers: number;
 }
 
 const sum = (values: readonly number[], from: number, to: number) => {
@@ -111,12 +111,13 @@ const sum = (values: readonly number[], from: number, to: number) => {
 const REQUESTS = [0, REASONS.length] as const;
 const at5xx = AT.status(500);
 
-/** The traffic of each of `nodeIds` at `now`. */
+/** The traffic of each of `nodeIds` at `now`; `handOvers` is the board's own count of them. */
 export function trafficView(
   state: TrafficState,
   isolates: IsolateGauges,
   nodeIds: readonly string[],
   now: number,
+  handOvers = 0,
 ): TrafficView {
   const gauges = currentGauges(isolates, now);
   const current = now - (now % BUCKET_MS);
@@ -156,5 +157,5 @@ export function trafficView(
       history,
     };
   });
-  return { since: state.since, bucketMs: BUCKET_MS, nodes };
+  return { since: state.since, bucketMs: BUCKET_MS, nodes, handOvers };
 }
