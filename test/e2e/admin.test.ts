@@ -31,7 +31,8 @@ describe('without ADMIN_TOKEN', () => {
   });
 });
 
-describe('with ADMIN_TOKEN', () => {
+/** Three nodes and a router with the admin token, and a call to its admin API with the token. */
+function useAdminCluster() {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
     ADMIN_TOKEN,
     HEALTH_INTERVAL_MS: 500,
@@ -39,6 +40,11 @@ describe('with ADMIN_TOKEN', () => {
   });
   const admin = (path: string, init: RequestInit = {}) =>
     fetch(`${cluster.router.url}/__lb${path}`, { ...init, headers: { ...bearer, ...init.headers } });
+  return { cluster, admin };
+}
+
+describe('with ADMIN_TOKEN', () => {
+  const { cluster, admin } = useAdminCluster();
 
   it.each([
     ['no credentials', {}],
@@ -300,13 +306,7 @@ describe('with ADMIN_TOKEN', () => {
 });
 
 describe('a drain with a deadline', () => {
-  const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
-    ADMIN_TOKEN,
-    HEALTH_INTERVAL_MS: 500,
-    HEALTH_TIMEOUT_MS: 300,
-  });
-  const admin = (path: string, init: RequestInit = {}) =>
-    fetch(`${cluster.router.url}/__lb${path}`, { ...init, headers: { ...bearer, ...init.headers } });
+  const { cluster, admin } = useAdminCluster();
 
   it('drains with a deadline: the node is disabled once it passes, and a bad deadline is a 400', async () => {
     for (const bad of ['0', '86401', '1.5', 'soon']) {
