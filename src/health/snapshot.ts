@@ -57,8 +57,8 @@ const listeners = new Set<(snapshot: HealthSnapshot) => void>();
 let sharingAgeMs: number | undefined;
 
 /** The age at which this isolate's copy is refreshed: FRESH_MS, or its drawn age while it shares. */
-function refreshAge(): number {
-  if (!sharing(Date.now())) return FRESH_MS;
+function refreshAge(now: number): number {
+  if (!sharing(now)) return FRESH_MS;
   sharingAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
   return sharingAgeMs;
 }
@@ -111,7 +111,7 @@ async function newerSnapshot(env: HealthBindings): Promise<void> {
   const cached = usesCache(now);
   if (cached && !handOver) {
     const shared = await sharedSnapshot(now);
-    if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared) < refreshAge()) {
+    if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared, now) < refreshAge(now)) {
       keep(shared);
       return;
     }
@@ -138,19 +138,21 @@ function refresh(env: HealthBindings, ctx: Background): Promise<void> {
 }
 
 /** How old a snapshot's data is (never below 0, whatever the clocks say). */
-function ageOf(snapshot: HealthSnapshot): number {
-  return Math.max(0, Date.now() - snapshot.takenAt);
+function ageOf(snapshot: HealthSnapshot, now: number): number {
+  return Math.max(0, now - snapshot.takenAt);
 }
 
-function age(): number {
-  return copy ? ageOf(copy) : Number.POSITIVE_INFINITY;
+function age(now: number): number {
+  return copy ? ageOf(copy, now) : Number.POSITIVE_INFINITY;
 }
 
 /** The latest known health, or undefined when the board has never been reached. */
 export async function readHealth(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
-  const copyAge = age();
+  // One clock read per request for both ages.
+  const now = Date.now();
+  const copyAge = age(now);
   if (copyAge > STALE_MS) await within(refresh(env, ctx), COLD_WAIT_MS);
-  else if (copyAge > refreshAge()) refresh(env, ctx);
+  else if (copyAge > refreshAge(now)) refresh(env, ctx);
   return copy;
 }
 
@@ -159,7 +161,8 @@ export async function readHealth(env: HealthBindings, ctx: Background): Promise<
  * open), and returns the time until the next one is due, for the caller's timer.
  */
 export function refreshWhenDue(env: HealthBindings, ctx: Background): number {
-  const dueIn = refreshAge() - age();
+  const now = Date.now();
+  const dueIn = refreshAge(now) - age(now);
   if (dueIn > 0) return dueIn;
   refresh(env, ctx);
   // Look again shortly: by then the refresh has landed, and the next one is a period away.
