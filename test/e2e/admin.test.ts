@@ -306,7 +306,7 @@ describe('with ADMIN_TOKEN', () => {
 });
 
 describe('a drain with a deadline', () => {
-  const { cluster, admin } = useAdminCluster();
+  const { admin } = useAdminCluster();
 
   it('drains with a deadline: the node is disabled once it passes, and a bad deadline is a 400', async () => {
     for (const bad of ['0', '86401', '1.5', 'soon']) {
