@@ -27,7 +27,8 @@
  *   POST /control?status          from now on the health check answers `status` (the node still serves)
  *   GET  /control                 every request path this node has received, for tests
  *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close;
- *                                 `send <bytes>` makes it send a binary message of that size
+ *                                 `send <bytes>` makes it send a binary message of that size;
+ *                                 `stall` makes it stop reading that socket (a hung or overloaded node)
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -195,6 +196,8 @@ sockets.on('connection', (socket, req) => {
     if (close) return socket.close(Number(close[1]), close[2]);
     const send = /^send (\d+)$/.exec(text);
     if (send) return socket.send(patternBytes(Number(send[1])), { binary: true });
+    // Stops reading: TCP flow control then pushes back on whoever sends to this socket.
+    if (text === 'stall') return req.socket.pause();
     socket.send(isBinary ? data : JSON.stringify({ node: id, echo: text }), { binary: isBinary });
   });
 });

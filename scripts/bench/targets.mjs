@@ -52,7 +52,10 @@ export function routerWorker(nodes, vars = {}) {
   return {
     scriptPath: 'dist/index.js',
     bindings: { NODES: nodes.map(({ id, url, via }) => (via ? { id, url, via } : { id, url })), ...vars },
-    durableObjects: { HEALTH: { className: 'HealthBoard', useSQLite: true } },
+    durableObjects: {
+      HEALTH: { className: 'HealthBoard', useSQLite: true },
+      SOCKETS: { className: 'SocketGate', useSQLite: true },
+    },
     // As wrangler.toml declares it: Miniflare's local dataset takes every write and keeps none.
     analyticsEngineDatasets: { TRAFFIC: { dataset: 'cobrowse_edge_requests' } },
   };

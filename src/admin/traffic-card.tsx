@@ -84,7 +84,7 @@ const DrainCountdown: FC<{ traffic: NodeTraffic; deadline: number | null; now: n
   deadline,
   now,
 }) => {
-  const { openWebSockets, inFlight, pinnedLastMinute, quietSince } = traffic;
+  const { heldWebSockets, inFlight, pinnedLastMinute, quietSince } = traffic;
   const until = deadline !== null && (
     <span data-deadline={deadline}>
       {' '}
@@ -101,7 +101,7 @@ const DrainCountdown: FC<{ traffic: NodeTraffic; deadline: number | null; now: n
   }
   return (
     <p class="drain busy" data-drain="busy">
-      Still on it: {counted(openWebSockets, 'WebSocket')}, {counted(inFlight, 'request')} in flight,{' '}
+      Still on it: {counted(heldWebSockets, 'WebSocket')} held, {counted(inFlight, 'request')} in flight,{' '}
       {counted(pinnedLastMinute, 'session request')} in the last minute.{until}
     </p>
   );
@@ -126,7 +126,12 @@ export const TrafficFigures: FC<{
         <dt>new sessions</dt>
         <dd data-figure="new-sessions">{traffic.newSessionsLastMinute} in the last minute</dd>
         <dt>WebSockets</dt>
-        <dd data-figure="websockets">{traffic.openWebSockets} open</dd>
+        <dd
+          data-figure="websockets"
+          title="opened within the socket age limit and not cut: at most this many are open"
+        >
+          {traffic.heldWebSockets} held
+        </dd>
         <dt>in flight</dt>
         <dd data-figure="in-flight">{traffic.inFlight} requests</dd>
         <dt>ended sessions</dt>

@@ -44,6 +44,27 @@ export interface Config {
   readonly maxHeaderBytes: number;
   /** Largest request body by `Content-Length` (413 above it); 0 (default) = no limit. */
   readonly maxBodyBytes: number;
+  readonly sockets: SocketConfig;
+  /**
+   * Where the health board and the socket gates are created (a Durable Object location hint): near
+   * the nodes, whose checks and sockets they carry. Undefined (default): where first used.
+   */
+  readonly locationHint: LocationHint | undefined;
+}
+
+/** Durable Object location hints (Cloudflare's list). */
+export const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+
+/** How WebSockets are held (proxy/socket-gate.ts): natively piped through socket gates. */
+export interface SocketConfig {
+  /** Socket gates the sockets are spread over (per deployed version). Default 2. */
+  readonly gates: number;
+  /**
+   * The longest a socket is held: a gate cannot see a piped socket end, so it keeps each one cuttable
+   * this long, then cuts it (its client reconnects to the same node). Default 3600 s.
+   */
+  readonly maxAgeMs: number;
 }
 
 /**
@@ -102,6 +123,11 @@ export const DEFAULTS = {
   // Jetty 9's HttpConfiguration.requestHeaderSize: what a Co-browse node accepts by default.
   MAX_HEADER_BYTES: 8192,
   MAX_BODY_BYTES: 0,
+  // Two gates share a cluster's sockets and handshakes; one board push reaches both (README "WebSockets").
+  SOCKET_GATES: 2,
+  // A gate keeps each socket cuttable this long (about 1 KiB per socket, open or ended); a Co-browse
+  // session seldom lasts longer, and one that does reconnects to its node once an hour.
+  SOCKET_MAX_AGE_S: 3600,
 } as const;
 
 /** RFC 6265 cookie-name (an RFC 7230 token). */
@@ -137,6 +163,17 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
     allowedOrigins: parseAllowedOrigins(read, warnings),
     maxHeaderBytes: read.integer('MAX_HEADER_BYTES', DEFAULTS.MAX_HEADER_BYTES, 1024, 1_048_576),
     maxBodyBytes: read.integer('MAX_BODY_BYTES', DEFAULTS.MAX_BODY_BYTES, 0, 2 ** 40),
+    sockets: {
+      gates: read.integer('SOCKET_GATES', DEFAULTS.SOCKET_GATES, 1, 64),
+      maxAgeMs: read.integer('SOCKET_MAX_AGE_S', DEFAULTS.SOCKET_MAX_AGE_S, 10, 86_400) * 1000,
+    },
+    // Unset reads as '': no hint.
+    locationHint: (read.string(
+      'LOCATION_HINT',
+      '',
+      new RegExp(`^(${LOCATION_HINTS.join('|')})$`),
+      `a location hint: ${LOCATION_HINTS.join(', ')}`,
+    ) || undefined) as LocationHint | undefined,
   };
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
 }

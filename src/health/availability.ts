@@ -5,6 +5,7 @@
 import type { OnMarkedDown } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import type { HealthSnapshot } from './board';
+import type { NodeHealth } from './state';
 
 /**
  * `serving`: takes new and pinned sessions. `draining`: keeps its pinned sessions, takes no new ones.
@@ -36,13 +37,17 @@ export function availabilityFrom(
   return cached.predicate;
 }
 
+/** What a node's health and mode allow (the board reads it too, to tell the socket gates). */
+export function availabilityOf(health: NodeHealth, onMarkedDown: OnMarkedDown): Availability {
+  if (health.mode === 'disabled') return 'unavailable';
+  if (!health.up) return onMarkedDown === 'drain' && health.answering ? 'draining' : 'unavailable';
+  return health.mode === 'draining' ? 'draining' : 'serving';
+}
+
 function predicateOf(snapshot: HealthSnapshot, onMarkedDown: OnMarkedDown): AvailabilityOf {
   const byId = new Map(snapshot.nodes.map((status) => [status.id, status]));
   return (node) => {
     const status = byId.get(node.id);
-    if (!status) return 'serving';
-    if (status.mode === 'disabled') return 'unavailable';
-    if (!status.up) return onMarkedDown === 'drain' && status.answering ? 'draining' : 'unavailable';
-    return status.mode === 'draining' ? 'draining' : 'serving';
+    return status ? availabilityOf(status, onMarkedDown) : 'serving';
   };
 }

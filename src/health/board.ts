@@ -6,8 +6,10 @@
  * The alarm is armed on first use, so a fresh deployment starts checking with its first request.
  */
 import { DurableObject } from 'cloudflare:workers';
+import type { AppEnv } from '../app-env';
 import { type Config, parseConfig } from '../config/config';
 import { logEvent } from '../log';
+import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
 import type { TrafficReport } from '../telemetry/counts';
 import {
   type IsolateGauges,
@@ -17,6 +19,8 @@ import {
   trafficView,
 } from '../telemetry/traffic';
 import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
+import { availabilityOf } from './availability';
+import { GateRegistry } from './gate-registry';
 import { probe } from './probe';
 import {
   expireDrain,
@@ -52,13 +56,16 @@ interface StoredNode {
   readonly health: NodeHealth;
 }
 
-export class HealthBoard extends DurableObject<Record<string, unknown>> {
+export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private calls = 0;
   /** Of those calls, the ones that carried an isolate's traffic counts. */
   private handOvers = 0;
   private parsed: Config | undefined;
   private counted: TrafficState | undefined;
   private readonly isolates: IsolateGauges = new Map();
+  private readonly gates = new GateRegistry();
+  /** Set while news for the gates is queued: the changes of one round of checks go out together. */
+  private gatesToTell: Promise<void> | undefined;
 
   /**
    * The current health of every configured node. A router isolate hands over its traffic counts in
@@ -105,6 +112,19 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
     this.update(nodeId, (health, _limits, now) => setMode(health, mode, now, drainDeadline ?? null));
     await this.armAlarm();
     return this.read();
+  }
+
+  /**
+   * A socket gate's tick (proxy/socket-gate.ts): its counts and held sockets, like an isolate's
+   * hand-over; the answer is the news it needs (which nodes' sockets must not stay open, and the
+   * newest deployed version).
+   */
+  async gateCheckIn(checkIn: GateCheckIn): Promise<GateNews> {
+    this.calls++;
+    this.gates.heard(checkIn.gate, checkIn.versionAt, Date.now());
+    this.record(checkIn.report);
+    await this.armAlarm();
+    return this.gateNews();
   }
 
   override async alarm(): Promise<void> {
@@ -185,12 +205,43 @@ export class HealthBoard extends DurableObject<Record<string, unknown>> {
       via: node.via ?? null,
       health: after,
     });
+    const onMarkedDown = this.config().health.onMarkedDown;
+    const unavailable = (health: NodeHealth) => availabilityOf(health, onMarkedDown) === 'unavailable';
+    if (unavailable(before) !== unavailable(after)) this.tellGatesSoon();
     // One event adds at most one transition, at the front.
     const [newest] = after.transitions;
     if (newest && newest !== before.transitions[0]) {
       logEvent('health', { node: nodeId, ...newest });
     }
     return after;
+  }
+
+  private gateNews(): GateNews {
+    const { onMarkedDown } = this.config().health;
+    const unavailable = this.config()
+      .nodes.map((node) => node.id)
+      .filter((id) => availabilityOf(this.healthOf(id), onMarkedDown) === 'unavailable');
+    return this.gates.news(unavailable);
+  }
+
+  /**
+   * Tells every gate that holds sockets which nodes stopped (or resumed) serving, once the current
+   * change is done: the gates cut those nodes' sockets at once, without anyone polling.
+   */
+  private tellGatesSoon(): void {
+    this.gatesToTell ??= Promise.resolve().then(async () => {
+      this.gatesToTell = undefined;
+      const { unavailable } = this.gateNews();
+      const { locationHint } = this.config();
+      await Promise.all(
+        this.gates.live(Date.now()).map((gate) =>
+          gateNamed(this.env, gate, locationHint)
+            .news(unavailable)
+            .catch((error) => logEvent('socket gate unreachable', { gate, error: String(error) }, 'error')),
+        ),
+      );
+    });
+    this.ctx.waitUntil(this.gatesToTell);
   }
 
   private read(): HealthSnapshot {

@@ -29,7 +29,8 @@ import { logEvent } from '../log';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import { countsDue, needsHandOverTimer, takeReport } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
-import type { HealthBoard, HealthSnapshot } from './board';
+import type { HealthSnapshot } from './board';
+import { boardOf } from './board-stub';
 import { share, sharedSnapshot, sharing, usesCache } from './shared-copy';
 import type { NodeMode } from './state';
 
@@ -42,7 +43,6 @@ const STALE_MS = 2 * FRESH_MS;
 const COLD_WAIT_MS = 250;
 /** A refresh that takes longer is given up, so a hung board cannot stop this isolate's refreshes. */
 const REFRESH_LIMIT_MS = 2000;
-const BOARD_NAME = 'health';
 
 /** The one binding this module needs: the health board. */
 export type HealthBindings = Pick<Env, 'HEALTH'>;
@@ -61,10 +61,6 @@ function refreshAge(now: number): number {
   if (!sharing(now)) return FRESH_MS;
   sharingAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
   return sharingAgeMs;
-}
-
-function board(env: HealthBindings): DurableObjectStub<HealthBoard> {
-  return env.HEALTH.get(env.HEALTH.idFromName(BOARD_NAME));
 }
 
 /** Takes `snapshot` as this isolate's copy if it is newer, and tells the listeners. */
@@ -116,7 +112,7 @@ async function newerSnapshot(env: HealthBindings): Promise<void> {
       return;
     }
   }
-  const snapshot = await board(env).snapshot(handOver ? takeReport() : undefined);
+  const snapshot = await boardOf(env).snapshot(handOver ? takeReport() : undefined);
   if (cached) await keepAndShare(snapshot);
   else keep(snapshot);
 }
@@ -185,14 +181,14 @@ export function handOverSoon(env: HealthBindings, ctx: Background): void {
 
 /** The board's current snapshot, read now (for operators, not for routing). */
 export async function readBoard(env: HealthBindings): Promise<HealthSnapshot> {
-  const snapshot = await board(env).snapshot();
+  const snapshot = await boardOf(env).snapshot();
   await keepAndShare(snapshot);
   return snapshot;
 }
 
 /** Every node's traffic as the board has it (for operators). */
 export function readTraffic(env: HealthBindings): Promise<TrafficView> {
-  return board(env).traffic();
+  return boardOf(env).traffic();
 }
 
 /**
@@ -205,12 +201,12 @@ export async function setNodeMode(
   mode: NodeMode,
   drainDeadline?: number,
 ): Promise<HealthSnapshot | undefined> {
-  const snapshot = await board(env).setMode(nodeId, mode, drainDeadline);
+  const snapshot = await boardOf(env).setMode(nodeId, mode, drainDeadline);
   if (snapshot) await keepAndShare(snapshot);
   return snapshot;
 }
 
 /** Reports a failed request off the response path; the board's answer refreshes this isolate's copy. */
 export function reportFailure(env: HealthBindings, ctx: Background, nodeId: string, error: string): void {
-  ctx.waitUntil(board(env).reportFailure(nodeId, error).then(keepAndShare, unreachable('reportFailure')));
+  ctx.waitUntil(boardOf(env).reportFailure(nodeId, error).then(keepAndShare, unreachable('reportFailure')));
 }

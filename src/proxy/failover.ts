@@ -26,6 +26,12 @@ export type FailureKind =
   /** The health board marked the node down (or an operator disabled it) while the request waited. */
   | 'node-down';
 
+/** How one attempt at a node ended: its answer, or how it failed. */
+export type Forwarded =
+  | { readonly ok: true; readonly response: Response }
+  /** The node sent no response headers. */
+  | { readonly ok: false; readonly failure: FailureKind; readonly detail: string };
+
 export interface AttemptFacts {
   /** Did the request name its node (cookie or parameter)? */
   readonly pinned: boolean;

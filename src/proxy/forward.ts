@@ -1,15 +1,15 @@
 /**
  * Sends one client request to one node and returns the node's answer, streaming both ways, and keeps
- * whatever stays open on the node (the wait for headers, a streamed body, a WebSocket) watched, so that
- * it ends as soon as the node goes.
+ * whatever stays open on the node (the wait for headers, a streamed body) watched, so that it ends as
+ * soon as the node goes. A WebSocket handshake goes through a socket gate (socket-gates.ts), which
+ * holds the power to cut the socket; the socket itself is piped natively, never touched here.
  */
 import type { NodeConfig } from '../config/roster';
-import { IN_FLIGHT } from '../telemetry/counts';
-import { countOpen } from '../telemetry/tally';
-import type { FailureKind } from './failover';
+import { AT, IN_FLIGHT } from '../telemetry/counts';
+import { countEvent, countOpen } from '../telemetry/tally';
+import type { Forwarded } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
-import { matchNodeCompression, relayWebSocket } from './websocket-relay';
 
 /** Response header that names the node which served the request. */
 const SERVED_BY_HEADER = 'x-cobrowse-node';
@@ -34,11 +34,6 @@ export function sendsBody(request: Request): boolean {
   return request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
 }
 
-export type Forwarded =
-  | { readonly ok: true; readonly response: Response }
-  /** The node sent no response headers. */
-  | { readonly ok: false; readonly failure: FailureKind; readonly detail: string };
-
 export interface ForwardOptions {
   /** Path and query sent to the node: the path the router checked, as it checked it. */
   readonly target: string;
@@ -54,6 +49,15 @@ export interface ForwardOptions {
   readonly watch: (node: NodeConfig) => Watch;
   /** Keeps a watched body's request alive while it flows. */
   readonly ctx: Pick<ExecutionContext, 'waitUntil'>;
+  /**
+   * Sends a WebSocket handshake through a socket gate (socket-gates.ts, bound to this request's env
+   * and config): the node's answer or failure, or undefined when no gate can be reached.
+   */
+  readonly throughGate: (
+    node: NodeConfig,
+    target: string,
+    headers: Headers,
+  ) => Promise<Forwarded | undefined>;
 }
 
 /**
@@ -76,6 +80,15 @@ export async function forward(
     requestId: options.requestId,
     webSocket: options.webSocket,
   });
+  if (options.webSocket) {
+    countOpen(node.id, IN_FLIGHT, 1);
+    const gated = await options
+      .throughGate(node, options.target, headers)
+      .finally(() => countOpen(node.id, IN_FLIGHT, -1));
+    if (gated)
+      return gated.ok ? { ok: true, response: served(gated.response, node, incomingUrl, options) } : gated;
+    // No gate could be reached: the socket is opened from here, working but not cuttable.
+  }
   // One controller ends the attempt, whatever ends it: the header limit, or the node going (which
   // also cuts a body that is still flowing).
   const controller = new AbortController();
@@ -125,17 +138,11 @@ export async function forward(
   } finally {
     clearTimeout(timer);
   }
-  if (options.webSocket && upstream.webSocket) {
+  if (upstream.webSocket) {
+    watch?.release();
     countOpen(node.id, IN_FLIGHT, -1);
-    // The socket must be given explicitly: `new Response(body, upstream)` drops it.
-    const response = new Response(null, {
-      status: 101,
-      headers: upstream.headers,
-      webSocket: relayWebSocket(upstream.webSocket, node.id, watched()),
-    });
-    adaptServed(response.headers, node, incomingUrl, options.requestId);
-    matchNodeCompression(response.headers);
-    return { ok: true, response };
+    countEvent(node.id, AT.webSocketsUncuttable);
+    return { ok: true, response: served(upstream, node, incomingUrl, options) };
   }
   // The node's headers are immutable: one mutable copy, made by the Response that carries them.
   const response = new Response(upstream.body, upstream);
@@ -148,6 +155,19 @@ export async function forward(
   watch?.release();
   countOpen(node.id, IN_FLIGHT, -1);
   return { ok: true, response };
+}
+
+/**
+ * A handshake's answer as the client gets it: a socket handed straight through (given explicitly:
+ * `new Response(body, upstream)` drops it, and the runtime then pipes it natively), or the node's
+ * refusal.
+ */
+function served(upstream: Response, node: NodeConfig, incomingUrl: URL, options: ForwardOptions): Response {
+  const response = upstream.webSocket
+    ? new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
+    : new Response(upstream.body, upstream);
+  adaptServed(response.headers, node, incomingUrl, options.requestId);
+  return response;
 }
 
 /**

@@ -23,6 +23,7 @@ import { watchNode } from './in-flight';
 import { mergeSlashes } from './path-policy';
 import { newSessionRefusal, startsSession } from './rate-limits';
 import { elsewhereRoute, isWithin, readPin, route } from './routing';
+import { throughGate } from './socket-gates';
 
 /** Seconds a client is asked to wait when no node can take its request. */
 const RETRY_AFTER_S = 5;
@@ -158,6 +159,8 @@ async function routeAndForward(
     webSocket,
     watch: (node: NodeConfig) => watchNode(node, config, env, ctx),
     ctx,
+    throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
+      throughGate(env, config, node, gateTarget, headers),
   };
 
   for (;;) {

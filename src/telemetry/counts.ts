@@ -20,27 +20,43 @@ export const AT = {
   /** Answers that set the sticky cookie: sessions the node started. */
   newSessions: 14,
   webSocketsOpened: 15,
-  /** Sockets the router closed (1012) because their node went down or was disabled. */
+  /** Sockets a socket gate cut because their node went down or was disabled. */
   webSocketsEndedByNode: 16,
   /**
    * Requests pinned to this node that went to another node because this one was down or disabled:
    * each ends its session there (a session's long-poll and socket may both count).
    */
   sessionsEnded: 17,
+  /**
+   * Sockets a socket gate cut although their node serves: held for SOCKET_MAX_AGE_S, or the gate
+   * retired after a new version was deployed. Their clients reconnect to the same node.
+   */
+  webSocketsRecycled: 18,
+  /**
+   * Sockets the router cannot cut: opened while no socket gate could be reached (piped straight
+   * through), or held by a gate that was reset.
+   */
+  webSocketsUncuttable: 19,
 } as const;
-export const COUNTERS = 18;
+export const COUNTERS = 20;
 
-/** Absolute values an isolate reports, not deltas: index 0 open WebSockets, 1 requests in flight. */
+/**
+ * Absolute values an isolate reports, not deltas: index 0 WebSockets held (reported by the socket
+ * gates), 1 requests in flight (reported by Worker isolates).
+ */
 export const GAUGES = 2;
-export const OPEN_WEBSOCKETS = 0;
+export const HELD_WEBSOCKETS = 0;
 export const IN_FLIGHT = 1;
 
 /** Counts per node id. */
 export type NodeCounts = Record<string, number[]>;
 
-/** What an isolate hands to the board: counts since its last hand-over, and its gauges now. */
+/**
+ * What an isolate (or a socket gate) hands to the board: counts since its last hand-over, and its
+ * gauges now.
+ */
 export interface TrafficReport {
-  /** The isolate, so the board can replace its gauges rather than add them up. */
+  /** The isolate or gate, so the board can replace its gauges rather than add them up. */
   readonly isolate: string;
   readonly counts: NodeCounts;
   readonly gauges: NodeCounts;
@@ -73,6 +89,8 @@ export interface TrafficTotals {
   readonly sessionsEnded: number;
   readonly webSocketsOpened: number;
   readonly webSocketsEndedByNode: number;
+  readonly webSocketsRecycled: number;
+  readonly webSocketsUncuttable: number;
 }
 
 /** The counters of one row by name. */
@@ -88,5 +106,7 @@ export function namedTotals(row: readonly number[]): TrafficTotals {
     sessionsEnded: at(AT.sessionsEnded),
     webSocketsOpened: at(AT.webSocketsOpened),
     webSocketsEndedByNode: at(AT.webSocketsEndedByNode),
+    webSocketsRecycled: at(AT.webSocketsRecycled),
+    webSocketsUncuttable: at(AT.webSocketsUncuttable),
   };
 }

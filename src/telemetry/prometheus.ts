@@ -96,14 +96,26 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
     family(
       'cobrowse_edge_websockets_ended_by_node_total',
       'counter',
-      'WebSockets the router closed (1012) because their node went down or was disabled.',
+      'WebSockets the socket gates cut because their node went down or was disabled.',
       perNode(total((totals) => totals.webSocketsEndedByNode)),
     ),
     family(
-      'cobrowse_edge_websockets_open',
+      'cobrowse_edge_websockets_recycled_total',
+      'counter',
+      'WebSockets the socket gates cut although their node serves: at SOCKET_MAX_AGE_S, or when a gate retired after a deploy.',
+      perNode(total((totals) => totals.webSocketsRecycled)),
+    ),
+    family(
+      'cobrowse_edge_websockets_uncuttable_total',
+      'counter',
+      'WebSockets the router cannot cut: opened while no socket gate answered, or held by a gate that was reset.',
+      perNode(total((totals) => totals.webSocketsUncuttable)),
+    ),
+    family(
+      'cobrowse_edge_websockets_held',
       'gauge',
-      'WebSockets open to the node now, over every router isolate that reported in the last 5 s.',
-      perNode((node) => node.openWebSockets),
+      'WebSockets to the node that the socket gates hold (opened within SOCKET_MAX_AGE_S, not cut): an upper bound on those open.',
+      perNode((node) => node.heldWebSockets),
     ),
     family(
       'cobrowse_edge_requests_in_flight',

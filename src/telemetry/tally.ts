@@ -5,14 +5,14 @@
  * A timer started with the first count of a batch makes sure that refresh happens, so counts reach
  * the board within about HAND_OVER_MS, once per busy isolate, and never one call per request.
  *
- * Gauges (open WebSockets, requests in flight) are absolute: every report carries this isolate's
+ * The gauge (requests in flight) is absolute: every report carries this isolate's
  * current values, and the board counts an isolate's gauges only while it hears from it (an isolate with
  * work open hands over every HAND_OVER_MS, counts or not).
  *
  * What can be lost: the counts of an isolate that dies between two hand-overs (at most HAND_OVER_MS
  * of its traffic), and those of a hand-over the board never received (not sent again: a board that
- * cannot be reached must not make this grow). A socket ended because its node went is counted when it
- * ends and handed over with the isolate's next request.
+ * cannot be reached must not make this grow). WebSockets, once open, are the socket gates' to count
+ * (proxy/socket-gate.ts): they report to the board themselves.
  */
 import { isolateName } from '../health/isolate';
 import type { RouteReason } from '../proxy/routing';
@@ -23,7 +23,6 @@ import {
   GAUGES,
   type IN_FLIGHT,
   type NodeCounts,
-  type OPEN_WEBSOCKETS,
   rowOf,
   type TrafficReport,
 } from './counts';
@@ -57,9 +56,9 @@ export function countEvent(node: string, at: number): void {
 }
 
 /** Work open on `node` in this isolate: +1 when it opens, -1 when it ends. */
-export function countOpen(node: string, gauge: typeof OPEN_WEBSOCKETS | typeof IN_FLIGHT, by: 1 | -1): void {
+export function countOpen(node: string, gauge: typeof IN_FLIGHT, by: 1 | -1): void {
   (rowOf(gauges, node, GAUGES)[gauge] as number) += by;
-  // A changed gauge is news for the board too: a drained node's last socket closing must show.
+  // A changed gauge is news for the board too: a drained node's last request ending must show.
   counted = true;
 }
 
@@ -83,7 +82,7 @@ export function countsDue(now: number): boolean {
 
 /**
  * Is work open in this isolate? Then its gauges are handed over every HAND_OVER_MS even without new
- * counts, or the board would forget them (GAUGE_TTL_MS) while a socket is still open.
+ * counts, or the board would forget them (GAUGE_TTL_MS) while a request is still open.
  */
 function workOpen(): boolean {
   for (const values of Object.values(gauges)) if (values.some((value) => value > 0)) return true;

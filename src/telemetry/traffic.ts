@@ -1,7 +1,8 @@
 /**
  * The cluster's traffic as the health board keeps it: the isolates' reports summed into totals per
  * node (since the board first counted), into 10-second buckets for the last 15 minutes, and their
- * gauges (open WebSockets, requests in flight) summed over the isolates heard from recently. Pure
+ * gauges (WebSockets held by the socket gates, requests in flight) summed over the isolates and gates
+ * heard from recently. Pure
  * functions over a plain state object, which the board stores.
  */
 import {
@@ -9,10 +10,10 @@ import {
   addCounts,
   COUNTERS,
   GAUGES,
+  HELD_WEBSOCKETS,
   IN_FLIGHT,
   type NodeCounts,
   namedTotals,
-  OPEN_WEBSOCKETS,
   REASONS,
   type TrafficReport,
   type TrafficTotals,
@@ -80,7 +81,11 @@ export interface NodeTraffic {
   readonly id: string;
   /** Every counter since `since`. */
   readonly totals: TrafficTotals;
-  readonly openWebSockets: number;
+  /**
+   * WebSockets to it that the socket gates hold: opened through the router within SOCKET_MAX_AGE_S
+   * and not cut. An upper bound on those still open: the router cannot see a piped socket end.
+   */
+  readonly heldWebSockets: number;
   readonly inFlight: number;
   /** Requests per second over the last minute. */
   readonly requestsPerSecond: number;
@@ -138,14 +143,14 @@ export function trafficView(
     const lastMinute = starts.slice(-6).map(inBucket);
     const seconds = (now - (current - 5 * BUCKET_MS)) / 1000;
     const requests = lastMinute.reduce((total, counts) => total + sum(counts, ...REQUESTS), 0);
-    const openWebSockets = gauges[id]?.[OPEN_WEBSOCKETS] ?? 0;
+    const heldWebSockets = gauges[id]?.[HELD_WEBSOCKETS] ?? 0;
     const inFlight = gauges[id]?.[IN_FLIGHT] ?? 0;
-    const open = openWebSockets > 0 || inFlight > 0;
+    const open = heldWebSockets > 0 || inFlight > 0;
     const lastActive = state.lastActive[id];
     return {
       id,
       totals: namedTotals(state.totals[id] ?? zero),
-      openWebSockets,
+      heldWebSockets,
       inFlight,
       requestsPerSecond: Math.round((requests / seconds) * 100) / 100,
       newSessionsLastMinute: lastMinute.reduce((total, counts) => total + (counts[AT.newSessions] ?? 0), 0),

@@ -134,7 +134,8 @@ export async function frozenNodeEndsEverything(cluster: Cluster, health: HealthS
   expect(streamed).toMatchObject({ ended: 'error' });
   expect(streamed.chunks).toBeGreaterThan(0);
   expect(sinceFreeze(streamed.at)).toBeLessThan(bound + SLACK_MS);
-  expect(closed.code).toBe(1012);
+  // Cut by its gate: the connection drops without a close frame (the runtime cannot send one).
+  expect(closed.code).toBe(1006);
   expect(sinceFreeze(closed.at)).toBeLessThan(bound + SLACK_MS);
   await expectToldOnReconnect(cluster, mine);
 

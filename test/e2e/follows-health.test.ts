@@ -103,7 +103,7 @@ describe('a node an operator disables', () => {
     expect(res.status).toBe(200);
     const closed = await socket.closed;
     console.log(`disabled node: its WebSocket closed ${Date.now() - disabledAt} ms after the action`);
-    expect(closed.code).toBe(1012);
+    expect(closed.code).toBe(1006);
     expect(Date.now() - disabledAt).toBeLessThan(1000);
     await expectToldOnReconnect(cluster, session);
     other.socket.send('still here');
@@ -119,7 +119,7 @@ describe('a node whose health check answers 503 while it still serves', () => {
     const socket = await openSessionSocket(cluster, session);
     const sickAt = Date.now();
     await fetch(`${cluster.node('CB_Server_3').url}/cobrowse/control?status=503`, { method: 'POST' });
-    expect((await socket.closed).code).toBe(1012);
+    expect((await socket.closed).code).toBe(1006);
     expect(Date.now() - sickAt).toBeLessThan(BOUND_MS + SLACK_MS);
     await expectToldOnReconnect(cluster, session);
   });

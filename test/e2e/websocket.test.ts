@@ -33,10 +33,7 @@ function echoBinary(ws: Awaited<ReturnType<typeof openSocket>>, payload: Buffer)
 }
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** workerd's cap on one received WebSocket message (WEBSOCKET_MAX_MESSAGE_SIZE). */
-const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
-
-it('relays binary frames byte for byte both ways, from 0 bytes to a 10 MB DOM snapshot', async () => {
+it('carries binary frames byte for byte both ways, from 0 bytes to a 10 MB DOM snapshot', async () => {
   const ws = await openSocket(socketUrl(), pinned);
   await ws.next();
   for (const size of [0, 1, 125, 126, 65_535, 65_536, 10 * 1024 * 1024]) {
@@ -56,21 +53,26 @@ it('negotiates with the client the compression the node agreed to: none with thi
   ws.socket.close();
 });
 
-it('passes a message of exactly 32 MiB both ways; one byte more is refused with 1009', async () => {
+/**
+ * The largest message checked: the native pipe reassembles nothing itself, so what limits a message is
+ * the peers (the demo node's and this client's `ws` accept up to 100 MiB by default). The JavaScript
+ * relay this replaced stopped at 32 MiB (workerd's cap on a message delivered to JavaScript).
+ */
+const LARGEST_CHECKED_BYTES = 64 * 1024 * 1024;
+
+it('passes a 64 MiB message both ways, byte for byte (the 32 MiB cap of a relay is gone)', async () => {
   const ws = await openSocket(socketUrl(), pinned);
   await ws.next();
-  const payload = randomBytes(MAX_MESSAGE_BYTES);
+  const payload = randomBytes(LARGEST_CHECKED_BYTES);
   const echoed = await echoBinary(ws, payload);
+  expect(echoed.data.length).toBe(LARGEST_CHECKED_BYTES);
   expect(sha256(echoed.data)).toBe(sha256(payload));
-  // Client to node: the runtime refuses it on the client's side of the relay. It sends 1009 while the
-  // client is still writing the frame, so the client sees that close or only the dropped connection.
-  ws.socket.send(randomBytes(MAX_MESSAGE_BYTES + 1));
-  expect([1006, 1009]).toContain((await ws.closed).code);
-  // Node to client: refused on the node's side; the client is told the same.
-  const fromNode = await openSocket(socketUrl(), pinned);
-  await fromNode.next();
-  fromNode.socket.send(`send ${MAX_MESSAGE_BYTES + 1}`);
-  expect(await fromNode.closed).toEqual({ code: 1009, reason: 'message over the 32 MiB limit' });
+  ws.socket.send(`send ${LARGEST_CHECKED_BYTES}`);
+  const fromNode = await new Promise<Buffer>((resolve) =>
+    ws.socket.once('message', (data) => resolve(data as Buffer)),
+  );
+  expect(fromNode.length).toBe(LARGEST_CHECKED_BYTES);
+  ws.socket.close(1000);
 });
 
 it('stays open far beyond the header limit', async () => {

@@ -38,7 +38,7 @@ describe('the board’s traffic', () => {
     const [n1, n2, n3] = view.nodes;
     expect(n1?.totals.requests.sticky).toBe(8);
     expect(n1?.totals.responses['2xx']).toBe(8);
-    expect([n1?.openWebSockets, n1?.inFlight]).toEqual([1, 1]);
+    expect([n1?.heldWebSockets, n1?.inFlight]).toEqual([1, 1]);
     expect(n2?.totals.requests.sticky).toBe(1);
     expect(n3?.totals.requests.sticky).toBe(0);
     expect(n3?.quietSince).toBe(T0);
@@ -49,7 +49,7 @@ describe('the board’s traffic', () => {
     const isolates: IsolateGauges = new Map();
     record(state, isolates, report('gone', {}, { n1: open(5, 2) }), T0);
     record(state, isolates, report('alive', {}, { n1: open(1, 0) }), T0 + GAUGE_TTL_MS);
-    expect(trafficView(state, isolates, ['n1'], T0 + GAUGE_TTL_MS + 1).nodes[0]?.openWebSockets).toBe(1);
+    expect(trafficView(state, isolates, ['n1'], T0 + GAUGE_TTL_MS + 1).nodes[0]?.heldWebSockets).toBe(1);
     expect(isolates.has('gone')).toBe(false);
   });
 

@@ -135,7 +135,7 @@ it('keeps the traffic isolates hand over through an eviction; their gauges only 
   await stub.snapshot({ isolate: 'a', counts: { ok: sticky(3) }, gauges: { ok: [1, 0] } });
   await stub.snapshot({ isolate: 'b', counts: { ok: sticky(2), sick: sticky(1) }, gauges: { ok: [0, 1] } });
   const before = (await stub.traffic()).nodes.find((node) => node.id === 'ok');
-  expect([before?.totals.requests.sticky, before?.openWebSockets, before?.inFlight]).toEqual([5, 1, 1]);
+  expect([before?.totals.requests.sticky, before?.heldWebSockets, before?.inFlight]).toEqual([5, 1, 1]);
   await evictDurableObject(stub);
   const after = await stub.traffic();
   const ok = after.nodes.find((node) => node.id === 'ok');
@@ -143,5 +143,5 @@ it('keeps the traffic isolates hand over through an eviction; their gauges only 
   expect(ok?.history.reduce((total, bucket) => total + (bucket[0] ?? 0), 0)).toBe(5);
   expect(after.nodes.find((node) => node.id === 'sick')?.totals.requests.sticky).toBe(1);
   // Gauges live in memory: after an eviction they come back with each isolate's next report.
-  expect([ok?.openWebSockets, ok?.inFlight]).toEqual([0, 0]);
+  expect([ok?.heldWebSockets, ok?.inFlight]).toEqual([0, 0]);
 });
