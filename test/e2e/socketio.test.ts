@@ -101,3 +101,48 @@ describe('through a router that ignores the cookie (control)', () => {
     expect(answers.some((line) => line.status === 400)).toBe(true);
   });
 });
+
+describe('a socket.io client whose node is disabled while its WebSocket is open', () => {
+  const ADMIN_TOKEN = 'socketio-disable-token';
+  const cluster = useCluster(IDS, { ADMIN_TOKEN }, { script: SCRIPT });
+
+  it('is cut at once (an abrupt close), reconnects by itself and starts a new session on a serving node', async () => {
+    const socket = io(cluster.router.url, {
+      path: '/cobrowse/socket.io/',
+      withCredentials: true,
+      transports: ['polling', 'websocket'],
+      reconnectionDelay: 100,
+      timeout: 5000,
+    });
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      await new Promise<void>((resolve) => {
+        if (socket.io.engine.transport.name === 'websocket') return resolve();
+        socket.io.engine.once('upgrade', () => resolve());
+      });
+      const first = await socket.timeout(3000).emitWithAck('echo', 'before');
+      const firstId = socket.id;
+      const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+      const reconnected = new Promise<void>((resolve) => socket.io.once('reconnect', () => resolve()));
+      const disabledAt = Date.now();
+      const res = await fetch(`${cluster.router.url}/__lb/nodes/${first.node}/disable`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      // The gate cut the socket: no close frame, so socket.io sees its transport close.
+      expect(await disconnected).toBe('transport close');
+      const cutAfter = Date.now() - disabledAt;
+      await reconnected;
+      const after = await socket.timeout(3000).emitWithAck('echo', 'after');
+      console.log(
+        `socket.io: cut ${cutAfter} ms after ${first.node} was disabled, reconnected to ${after.node} as a new session`,
+      );
+      expect(cutAfter).toBeLessThan(1000);
+      expect(after.node).not.toBe(first.node);
+      expect(socket.id).not.toBe(firstId);
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
