@@ -59,6 +59,8 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
   /** Set once an outdated gate starts cutting: when, and how many it held then. */
   private retiring: { readonly since: number; readonly held: number } | undefined;
   private ticking = false;
+  /** What HELD_KEY holds, as JSON. */
+  private heldWritten: string | undefined;
   /** Has this instance told the board of itself? Until then the board would not tell it of a node going. */
   private checkedIn = false;
 
@@ -177,7 +179,10 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
     for (const [node, count] of Object.entries(held)) rowOf(gauges, node, GAUGES)[HELD_WEBSOCKETS] = count;
     const report = { isolate: this.name(), counts: this.counts, gauges };
     this.counts = {};
-    this.ctx.storage.kv.put(HELD_KEY, held);
+    // Written when it changed, not every tick (a row write costs).
+    const written = JSON.stringify(held);
+    if (written !== this.heldWritten) this.ctx.storage.kv.put(HELD_KEY, held);
+    this.heldWritten = written;
     this.checkedIn = true;
     const news = await boardOf(this.env).gateCheckIn({
       gate: this.name(),
