@@ -25,7 +25,8 @@
  *   ANY  /hang                    never answers
  *   ANY  /reset                   drops the connection without an answer (the node stays up)
  *   POST /control?status          from now on the health check answers `status` (the node still serves)
- *   GET  /control                 every request path this node has received, for tests
+ *   GET  /control                 every request path this node has received, and the bytes of body
+ *                                 each request carried however it ended (`received`), for tests
  *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close;
  *                                 `send <bytes>` makes it send a binary message of that size;
  *                                 `stall` makes it stop reading that socket (a hung or overloaded node)
@@ -51,6 +52,8 @@ const sessions = new Set();
 let healthStatus = 200;
 /** The last 10,000 paths this node was asked for: a test checks none is outside the proxied prefix. */
 const seenPaths = [];
+/** Body bytes of every request, counted as they arrive, whether the body ended or was cut. */
+const received = [];
 
 /**
  * A JSON answer with its length, as Co-browse's Jetty sends its small answers; chunked when a test
@@ -68,7 +71,7 @@ const notOwner = (res, session) =>
 const routes = {
   'GET /health': (_req, res) =>
     json(res, healthStatus, { status: healthStatus === 200 ? 'ok' : 'unhealthy' }),
-  'GET /control': (_req, res) => json(res, 200, { healthStatus, seenPaths }),
+  'GET /control': (_req, res) => json(res, 200, { healthStatus, seenPaths, received }),
   'POST /control': (_req, res, url) => {
     healthStatus = Number(url.searchParams.get('status') ?? 200);
     json(res, 200, { healthStatus });
@@ -157,6 +160,15 @@ const routes = {
 const server = createServer((req, res) => {
   seenPaths.push(req.url ?? '');
   if (seenPaths.length > 10_000) seenPaths.shift();
+  const body = { path: req.url ?? '', bytes: 0, complete: false };
+  received.push(body);
+  if (received.length > 10_000) received.shift();
+  req.on('data', (chunk) => {
+    body.bytes += chunk.length;
+  });
+  req.on('end', () => {
+    body.complete = true;
+  });
   const url = new URL(req.url ?? '/', 'http://node');
   if (url.pathname.startsWith('/cobrowse/echo')) return echo(req, res, url);
   const section = url.pathname.replace(/^\/cobrowse/, '').split('/')[1] ?? '';

@@ -15,7 +15,7 @@ const nodes = await startDemoCluster([
 ]);
 const roster = JSON.stringify(nodes.map(({ id, url }) => ({ id, url })));
 // A fresh admin token per run, for the status page and the admin API of this local router only.
-const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(12).toString('hex');
+const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(24).toString('hex');
 
 // Run wrangler's own script with this Node: killing that one PID then stops workerd too (killing npx would not).
 const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));

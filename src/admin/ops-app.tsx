@@ -12,6 +12,7 @@
  */
 import { Hono, type HonoRequest } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import { EdgeError } from '../errors';
@@ -21,6 +22,7 @@ import type { NodeMode } from '../health/state';
 import { logEvent } from '../log';
 import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
 import { requireAdmin } from './auth';
+import { formToken as formTokenFor } from './form-token';
 import { StatusPage } from './page';
 import { type StatusReport, statusReport } from './status';
 
@@ -33,12 +35,18 @@ const MODES: Readonly<Record<string, NodeMode>> = {
 
 export const ops = new Hono<AppEnv>();
 
+/** The only endpoints open without the admin token; every other one, unknown ones included, needs it. */
+const PUBLIC = new Set(['/__lb/health']);
+
+ops.use(
+  createMiddleware<AppEnv>(async function adminUnlessPublic(c, next) {
+    if (PUBLIC.has(c.req.path)) return next();
+    return requireAdmin(c, next);
+  }),
+);
+
 ops.get('/health', (c) => c.json({ status: 'ok' }));
 
-ops.use('/', requireAdmin);
-ops.use('/status', requireAdmin);
-ops.use('/metrics', requireAdmin);
-ops.use('/nodes/*', requireAdmin);
 // Node actions take no body; a form's `action=drain` is all a client needs to send.
 ops.use(
   '/nodes/*',
@@ -67,7 +75,13 @@ ops.get('/metrics', async (c) => {
   return c.body(metricsText(snapshot, traffic), 200, { 'content-type': METRICS_CONTENT_TYPE });
 });
 
-ops.get('/', async (c) => c.html(<StatusPage report={await currentReport(c.env, c.get('config'))} />));
+ops.get('/', async (c) => {
+  const [report, formToken] = await Promise.all([
+    currentReport(c.env, c.get('config')),
+    formTokenFor(c.env.ADMIN_TOKEN as string, Date.now()),
+  ]);
+  return c.html(<StatusPage report={report} formToken={formToken} />);
+});
 
 /** Longest drain deadline: a day. */
 const MAX_DEADLINE_S = 86_400;

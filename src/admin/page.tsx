@@ -5,6 +5,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { NodeState } from '../health/node-state';
+import { FORM_TOKEN_FIELD } from './form-token';
 import type { NodeReport, StatusReport } from './status';
 import { TrafficFigures } from './traffic-card';
 
@@ -60,7 +61,12 @@ const ACTIONS = [
   { action: 'enable', label: 'Enable', mode: 'active', deadline: undefined },
 ] as const;
 
-const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ node, now, bucketMs }) => (
+const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; formToken: string }> = ({
+  node,
+  now,
+  bucketMs,
+  formToken,
+}) => (
   <section class="node" data-node={node.id} data-state={node.state}>
     <h2>
       <span>{node.id}</span>
@@ -115,6 +121,7 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ nod
     <div class="actions">
       {ACTIONS.map(({ action, label, mode, deadline }) => (
         <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/${action}`}>
+          <input type="hidden" name={FORM_TOKEN_FIELD} value={formToken} />
           {deadline && <input type="hidden" name="deadline" value={String(deadline)} />}
           <button type="submit" name="action" value={action} disabled={node.mode === mode}>
             {label}
@@ -125,7 +132,8 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number }> = ({ nod
   </section>
 );
 
-export const StatusPage: FC<{ report: StatusReport }> = ({ report }) => {
+/** `formToken`: the token the page's forms carry (admin/form-token.ts). */
+export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ report, formToken }) => {
   const counts = new Map<NodeState, number>();
   for (const node of report.nodes) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
   const summary = [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
@@ -145,7 +153,12 @@ export const StatusPage: FC<{ report: StatusReport }> = ({ report }) => {
         </div>
         <div class="nodes">
           {report.nodes.map((node) => (
-            <NodeCard node={node} now={report.takenAt} bucketMs={report.counting.bucketMs} />
+            <NodeCard
+              node={node}
+              now={report.takenAt}
+              bucketMs={report.counting.bucketMs}
+              formToken={formToken}
+            />
           ))}
         </div>
         <footer>

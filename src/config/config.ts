@@ -175,7 +175,21 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
       `a location hint: ${LOCATION_HINTS.join(', ')}`,
     ) || undefined) as LocationHint | undefined,
   };
+  checkAdminToken(env.ADMIN_TOKEN, problems);
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
+}
+
+/** Shortest admin token accepted: 32 characters (`openssl rand -hex 24` gives 48). */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** An admin token, when set, must be long enough that guessing it is hopeless (the secret is not echoed). */
+function checkAdminToken(token: unknown, problems: string[]): void {
+  if (token === undefined || token === '') return;
+  if (typeof token !== 'string' || token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    problems.push(
+      `ADMIN_TOKEN: must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 24); unset it to turn the admin endpoints off`,
+    );
+  }
 }
 
 function parseHealth(read: FieldReader): HealthConfig {

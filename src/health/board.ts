@@ -6,6 +6,7 @@
  * The alarm is armed on first use, so a fresh deployment starts checking with its first request.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { LoginLockout } from '../admin/login-lockout';
 import type { AppEnv } from '../app-env';
 import { type Config, parseConfig } from '../config/config';
 import { logEvent } from '../log';
@@ -64,6 +65,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private counted: TrafficState | undefined;
   private readonly isolates: IsolateGauges = new Map();
   private readonly gates = new GateRegistry();
+  /** Failed admin logins, for every isolate at once (in memory: a reset forgets them, as a minute does). */
+  private readonly logins = new LoginLockout();
   /** Set while news for the gates is queued: the changes of one round of checks go out together. */
   private gatesToTell: Promise<void> | undefined;
 
@@ -125,6 +128,16 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.record(checkIn.report);
     await this.armAlarm();
     return this.gateNews();
+  }
+
+  /** Is this client key locked out of the admin API (admin/auth.ts)? Not counted in `calls`. */
+  async adminLockedOut(key: string): Promise<boolean> {
+    return this.logins.isLocked(key, Date.now());
+  }
+
+  /** Records a failed admin login; true when the key is locked out now. Not counted in `calls`. */
+  async adminLoginFailed(key: string): Promise<boolean> {
+    return this.logins.failed(key, Date.now());
   }
 
   override async alarm(): Promise<void> {

@@ -2,7 +2,8 @@
  * What is refused before any node is chosen: a path a node could read differently from the router
  * (path-policy.ts); a target or cookies larger than a node accepts (a node would reset the
  * connection), or a body over MAX_BODY_BYTES; a WebSocket handshake or state-changing request from a
- * page whose origin is not in ALLOWED_ORIGINS. A refused request reaches no node.
+ * page whose origin is not in ALLOWED_ORIGINS, and, once that is set, any script load of another site
+ * (CometD's JSONP transport). A refused request reaches no node.
  */
 import type { Config } from '../config/config';
 import { EdgeError } from '../errors';
@@ -13,6 +14,24 @@ import { pathProblem } from './path-policy';
  * cookies. CometD's HTTP transports post every message, so this covers them.
  */
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** CometD's callback-polling transport names its callback in this query parameter. */
+const JSONP_PARAM = 'jsonp';
+
+/**
+ * Would a page of another site get this answer without CORS? A script load does: `<script src>`
+ * sends no `Origin` and is not subject to the same-origin policy, which is how CometD's
+ * callback-polling (JSONP) transport works: `GET .../cometd?message=...&jsonp=cb`. So a request naming
+ * a JSONP callback, or one a browser says it fetched as a script for a page of another site, is one no
+ * listed origin needs. (Checked only with ALLOWED_ORIGINS set, like the origin rule.)
+ */
+function loadedAsScript(request: Request, target: string): boolean {
+  // Parameter names decoded as the node decodes them (`%6Asonp` is `jsonp` to Jetty).
+  const query = target.indexOf('?');
+  if (query !== -1 && new URLSearchParams(target.slice(query)).has(JSONP_PARAM)) return true;
+  const site = request.headers.get('sec-fetch-site');
+  return request.headers.get('sec-fetch-dest') === 'script' && site !== null && site !== 'same-origin';
+}
 
 /**
  * Bytes the router adds to a request's head on its way to a node (X-Forwarded-For, -Proto and -Host,
@@ -77,6 +96,13 @@ export function refusal(
     );
   }
   const allowed = config.allowedOrigins;
+  if (allowed && loadedAsScript(request, target)) {
+    return new EdgeError(
+      403,
+      'script_load_refused',
+      'Co-browse messages cannot be carried by a script load (CometD callback-polling / JSONP)',
+    );
+  }
   if (allowed && (webSocket || STATE_CHANGING.has(request.method))) {
     // No Origin: not a browser's cross-site request (browsers send it on these), so nothing to check.
     const origin = request.headers.get('origin');

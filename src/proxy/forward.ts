@@ -49,6 +49,8 @@ export interface ForwardOptions {
   readonly watch: (node: NodeConfig) => Watch;
   /** Keeps a watched body's request alive while it flows. */
   readonly ctx: Pick<ExecutionContext, 'waitUntil'>;
+  /** Aborts when a streamed request body ended early (client-body.ts): the attempt ends with it. */
+  readonly bodyStopped: AbortSignal | undefined;
   /**
    * Sends a WebSocket handshake through a socket gate (socket-gates.ts, bound to this request's env
    * and config): the node's answer or failure, or undefined when no gate can be reached.
@@ -97,6 +99,8 @@ export async function forward(
     ended ??= why;
     controller.abort();
   };
+  // The client's body failed: the node must not get the part it has as if it were all.
+  options.bodyStopped?.addEventListener('abort', () => controller.abort(), { once: true });
   let watch: Watch | undefined;
   const watched = () => {
     if (!watch) {

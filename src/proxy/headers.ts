@@ -22,11 +22,27 @@ export const HOP_BY_HOP = [
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
- * Client claims about its own address or the proxy chain that only the edge may make, and Host. The
- * edge's own `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Request-Id` replace a client's by `set`,
- * so they need no delete (every Headers call crosses into the runtime).
+ * Fields a client may not send to a node, matched on the name as a node reads it (lower case, and `_`
+ * read as `-`, as CGI-style servers do): claims about the client or the proxy chain that only the edge
+ * may make, and what a node would trust from its proxy. The reference is Jetty 9.4's
+ * `ForwardedRequestCustomizer` (`Forwarded`, `X-Forwarded-Host`, `-Server`, `-Proto`, `-For`,
+ * `-Port`, `X-Proxied-Https`, `Proxy-ssl-id`, `Proxy-auth-cert`), Tomcat's `RemoteIpValve`
+ * (`X-Forwarded-By`) and the address headers other proxies set (`X-Real-IP`, `True-Client-IP`,
+ * `X-Client-IP`, `X-Cluster-Client-IP`, `Client-IP`), client-certificate and TLS claims (`X-SSL-*`,
+ * `SSL-*`, `X-ARR-*`, `Front-End-Https`, `X-Url-Scheme`), URL rewrites (`X-Original-URL`,
+ * `X-Rewrite-URL`, `X-Original-Host`, `X-Host`), method overrides (`X-HTTP-Method-Override`,
+ * `X-HTTP-Method`, `X-Method-Override`), `Host` (the node's comes from its URL) and `Authorization`:
+ * the only credential a browser attaches to this host by itself is the router's own admin login, and
+ * Co-browse nodes authenticate nothing with it. The edge's own `X-Forwarded-For`, `-Proto`, `-Host`
+ * and `X-Request-Id` are set after.
  */
-const NOT_FORWARDED = ['forwarded', 'x-real-ip', 'host'];
+const NOT_FORWARDED =
+  /^(?:x-forwarded-.*|forwarded|x-real-ip|true-client-ip|x-client-ip|x-cluster-client-ip|client-ip|x-proxyuser-ip|x-proxied-https|proxy-.*|x-ssl.*|ssl-.*|x-arr-.*|front-end-https|x-url-scheme|x-original-.*|x-rewrite-url|x-host|x-http-method(?:-override)?|x-method-override|host|authorization)$/;
+
+/** Is `name` (lower case, as Headers gives it) one a client may not send to a node? */
+export function notForwarded(name: string): boolean {
+  return NOT_FORWARDED.test(name.includes('_') ? name.replaceAll('_', '-') : name);
+}
 
 /** Is this request a WebSocket opening handshake (RFC 6455 section 4.1)? */
 export function isWebSocketHandshake(headers: Headers): boolean {
@@ -61,17 +77,16 @@ export interface EdgeView {
 }
 
 /**
- * Headers for the request to a node: the client's, minus hop-by-hop and client-asserted forwarding
- * fields and Host, plus `X-Forwarded-*` from what the edge saw. A WebSocket handshake keeps exactly
- * `Upgrade: websocket` and `Connection: Upgrade`, which the node needs to switch protocols.
+ * Headers for the request to a node: the client's, minus hop-by-hop fields and every field
+ * {@link notForwarded} names, plus `X-Forwarded-*` from what the edge saw. A WebSocket handshake keeps
+ * exactly `Upgrade: websocket` and `Connection: Upgrade`, which the node needs to switch protocols.
  */
 export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Headers {
   const headers = new Headers(incoming);
   dropHopByHop(headers);
-  // The node's Host comes from its URL; the public one travels as X-Forwarded-Host.
-  for (const name of NOT_FORWARDED) headers.delete(name);
+  // One walk over the names (collected first: deleting while iterating skips fields).
+  for (const name of [...headers.keys()]) if (notForwarded(name)) headers.delete(name);
   if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
-  else headers.delete('x-forwarded-for');
   headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
   headers.set('x-forwarded-host', edge.url.host);
   headers.set(REQUEST_ID_HEADER, edge.requestId);

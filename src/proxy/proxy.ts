@@ -16,13 +16,15 @@ import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
 import { countAnswer, countEvent, countFailure } from '../telemetry/tally';
 import { headTooLarge, refusal } from './admission';
+import { ClientBody } from './client-body';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake, setsCookie } from './headers';
 import { watchNode } from './in-flight';
 import { mergeSlashes } from './path-policy';
-import { newSessionRefusal, startsSession } from './rate-limits';
-import { elsewhereRoute, isWithin, readPin, route } from './routing';
+import { isLimited, limitRefusal } from './rate-limits';
+import { elsewhereRoute, isWithin, readPin, route, takesNewSessions } from './routing';
+import { isHandshake } from './session-start';
 import { throughGate } from './socket-gates';
 
 /** Seconds a client is asked to wait when no node can take its request. */
@@ -39,9 +41,14 @@ interface Outgoing {
   readonly body: BodyInit | null;
   /** Can it be sent again: no body, or a body read whole. */
   readonly replayable: boolean;
+  /** A streamed body, which says how it ended when it ended early. */
+  readonly streamed?: ClientBody;
 }
 
 const NO_BODY: Outgoing = { body: null, replayable: true };
+
+/** The methods Co-browse uses; anything else (TRACE, PROPFIND, ...) never reaches a node. */
+const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
 
 /**
  * Answers one client request whose parsed URL is `url`: the node's response, or the JSON error the
@@ -70,7 +77,8 @@ async function outgoingBody(request: Request, config: Config): Promise<Outgoing>
   if (length !== null && Number(length) <= config.replayBodyBytes) {
     return { body: await request.arrayBuffer(), replayable: true };
   }
-  return { body: request.body, replayable: false };
+  const streamed = new ClientBody(request.body as ReadableStream<Uint8Array>, config.maxBodyBytes);
+  return { body: streamed.stream, replayable: false, streamed };
 }
 
 function noNodeAvailable(details: Record<string, unknown> = {}): EdgeError {
@@ -123,6 +131,18 @@ async function routeAndForward(
       config.logRequests,
     );
   };
+  if (!ALLOWED_METHODS.has(request.method)) {
+    logAs({ node: null, reason: null, status: 405, failure: `method ${request.method} refused` });
+    throw new EdgeError(
+      405,
+      'method_not_allowed',
+      `${request.method} is not used by Co-browse`,
+      {},
+      {
+        allow: [...ALLOWED_METHODS].join(', '),
+      },
+    );
+  }
   const target = path + url.search;
   const cookie = request.headers.get('cookie');
   const refused = refusal(request, target, path, cookie, webSocket, config);
@@ -131,21 +151,31 @@ async function routeAndForward(
     throw refused;
   }
   const { onMarkedDown } = config.health;
-  const pin = readPin(url, cookie, config);
-  if (startsSession(request, pin !== undefined, webSocket)) {
-    const limited = await newSessionRefusal(request, env.NEW_SESSION_LIMIT);
+  let pin = readPin(url, cookie, config);
+  // Bodyless requests (nearly all) skip the await: it is measurable per request.
+  const { body, replayable, streamed } = sendsBody(request) ? await outgoingBody(request, config) : NO_BODY;
+  if (isLimited(request, webSocket)) {
+    const limited = await limitRefusal(request, webSocket, pin !== undefined, body, env);
     if (limited) {
-      logAs({ node: null, reason: null, status: 429, failure: 'new-session rate limit' });
+      logAs({ node: null, reason: null, status: 429, failure: limited.message });
       throw limited;
     }
   }
-  let chosen = route(pin, config, availabilityFrom(await readHealth(env, ctx), onMarkedDown), Math.random());
+  const availabilityOf = availabilityFrom(await readHealth(env, ctx), onMarkedDown);
+  // A new session goes where new sessions may go, whatever its pin says.
+  if (
+    pin &&
+    request.method === 'POST' &&
+    !takesNewSessions(pin.node, availabilityOf) &&
+    isHandshake(path, body)
+  ) {
+    pin = undefined;
+  }
+  let chosen = route(pin, config, availabilityOf, Math.random());
   if (!chosen) {
     logAs({ node: null, reason: null, status: 503 });
     throw noNodeAvailable();
   }
-  // Bodyless requests (nearly all) skip the await: it is measurable per request.
-  const { body, replayable } = sendsBody(request) ? await outgoingBody(request, config) : NO_BODY;
   const facts: AttemptFacts = {
     pinned: pin !== undefined,
     safeWithoutBody: body === null && SAFE_METHODS.has(request.method),
@@ -159,6 +189,7 @@ async function routeAndForward(
     webSocket,
     watch: (node: NodeConfig) => watchNode(node, config, env, ctx),
     ctx,
+    bodyStopped: streamed?.stopped,
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
       throughGate(env, config, node, gateTarget, headers),
   };
@@ -183,6 +214,19 @@ async function routeAndForward(
       logAs({ node: node.id, reason, status: 431, failure: result.detail });
       throw tooLarge;
     }
+    // The client stopped sending its body, or sent more than MAX_BODY_BYTES: its doing, not the node's.
+    const clientEnded = streamed?.ended;
+    if (clientEnded) {
+      const status = clientEnded === 'too-large' ? 413 : 400;
+      logAs({ node: node.id, reason, status, failure: clientEnded });
+      throw new EdgeError(
+        status,
+        clientEnded === 'too-large' ? 'body_too_large' : 'body_incomplete',
+        clientEnded === 'too-large'
+          ? `the request body is larger than ${config.maxBodyBytes} bytes`
+          : 'the client stopped sending the request body',
+      );
+    }
     // The board already knows a node it marked down; anything else is news for it.
     if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.detail);
     countFailure(node.id, result.failure);
@@ -202,8 +246,8 @@ async function routeAndForward(
         { node: node.id },
       );
     }
-    const availabilityOf = availabilityFrom(await readHealth(env, ctx), onMarkedDown);
-    const next = elsewhereRoute(config, availabilityOf, tried, step.reason, Math.random());
+    const availableNow = availabilityFrom(await readHealth(env, ctx), onMarkedDown);
+    const next = elsewhereRoute(config, availableNow, tried, step.reason, Math.random());
     if (!next) {
       logAs({ node: node.id, reason, status: 503, failure: result.detail });
       throw noNodeAvailable({ node: node.id, failure: result.detail });

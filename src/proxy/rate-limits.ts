@@ -1,25 +1,46 @@
 /**
  * Rate limits through the platform's Rate Limiting binding (`[[ratelimits]]` in wrangler.toml,
- * counted per Cloudflare location, per client address):
+ * counted per Cloudflare location, per client key: an IPv4 address, or an IPv6 /64, the block one
+ * subscriber gets):
  *
- * - `ADMIN_AUTH_LIMIT`: failed admin authentications. Past the limit, every admin request from that
- *   address gets a 429 until the period is over, the right token included: a guesser cannot tell
- *   when it guessed right.
- * - `NEW_SESSION_LIMIT`: requests that start a session (a POST or a WebSocket handshake without a pin).
+ * - `NEW_SESSION_LIMIT`: requests that may start a session: a POST that names no existing session
+ *   (session-start.ts) or a WebSocket handshake without a pin. A pin does not exempt a POST: node ids
+ *   are public, every visitor's cookie carries one.
+ * - `PINNED_REQUEST_LIMIT`: the other POSTs and WebSocket handshakes, those of sessions that exist
+ *   (CometD connects and publishes, a socket's reconnects), on a budget of their own, ten times larger.
  *
- * A binding that is not configured limits nothing. A limited request reaches no node.
+ * Failed admin logins are counted by the health board instead (admin/auth.ts), so that the lockout
+ * holds in every isolate. A binding that is not configured limits nothing. A limited request reaches
+ * no node.
  */
 import { EdgeError } from '../errors';
+import { mayStartSession } from './session-start';
 
 /**
- * The period of both bindings in wrangler.toml, in seconds: the binding does not report it, and a
+ * The period of the bindings in wrangler.toml, in seconds: the binding does not report it, and a
  * client is told to come back after it (`Retry-After`).
  */
 export const LIMIT_PERIOD_S = 60;
 
-/** The client's address as Cloudflare saw it; one key for clients whose address is unknown. */
-export function clientAddress(request: Request): string {
-  return request.headers.get('cf-connecting-ip') ?? 'unknown';
+/**
+ * The key a client is counted under: its IPv4 address as Cloudflare saw it, or the /64 of its IPv6
+ * address (one subscriber holds a whole /64: 2^64 addresses, one key); one key for unknown addresses.
+ */
+export function clientKey(request: Request): string {
+  const address = request.headers.get('cf-connecting-ip') ?? 'unknown';
+  return address.includes(':') ? ipv6Prefix64(address) : address;
+}
+
+/** `2001:db8:1:2:...` -> `2001:db8:1:2::/64`, whatever the address's spelling (`::` included). */
+export function ipv6Prefix64(address: string): string {
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const front = head === '' ? [] : head.split(':');
+  const back = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...front, ...new Array(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 export function tooManyRequests(code: string, message: string): EdgeError {
@@ -27,51 +48,38 @@ export function tooManyRequests(code: string, message: string): EdgeError {
 }
 
 /** Counts one event for `key`; true when it went over the limit. No binding: never. */
-export async function overLimit(limiter: RateLimit | undefined, key: string): Promise<boolean> {
+async function overLimit(limiter: RateLimit | undefined, key: string): Promise<boolean> {
   if (!limiter) return false;
   const { success } = await limiter.limit({ key });
   return !success;
 }
 
-/**
- * Does this request start a session? A POST (CometD's handshake) or a WebSocket handshake without a
- * pin; a pinned request belongs to a session that exists and is never counted. Synchronous, so the
- * requests it rules out (nearly all) never await the limiter.
- */
-export function startsSession(request: Request, pinned: boolean, webSocket: boolean): boolean {
-  return !pinned && (webSocket || request.method === 'POST');
+/** Is the request limited at all: a POST or a WebSocket handshake. Synchronous, so a GET never awaits. */
+export function isLimited(request: Request, webSocket: boolean): boolean {
+  return webSocket || request.method === 'POST';
 }
 
-/** The 429 for a session start that is one too many from its address, or undefined. */
-export async function newSessionRefusal(
+/**
+ * The 429 for a limited request ({@link isLimited}) that is one too many from its client, or
+ * undefined. `body` is what will be sent (read whole, streamed, or null).
+ */
+export async function limitRefusal(
   request: Request,
-  limiter: RateLimit | undefined,
+  webSocket: boolean,
+  pinned: boolean,
+  body: BodyInit | null,
+  env: Pick<Env, 'NEW_SESSION_LIMIT' | 'PINNED_REQUEST_LIMIT'>,
 ): Promise<EdgeError | undefined> {
-  if (!(await overLimit(limiter, clientAddress(request)))) return undefined;
-  return tooManyRequests(
-    'too_many_new_sessions',
-    `too many new Co-browse sessions from this address: try again in ${LIMIT_PERIOD_S} s`,
-  );
-}
-
-/**
- * Addresses locked out of the admin API in this isolate, until when (epoch ms). The binding only
- * counts failures; this makes every request from a locked-out address fail for the rest of the period.
- * At most MAX_LOCKED entries: the oldest goes first.
- */
-const locked = new Map<string, number>();
-const MAX_LOCKED = 1000;
-
-export function isLockedOut(address: string, now: number): boolean {
-  const until = locked.get(address);
-  if (until === undefined) return false;
-  if (until > now) return true;
-  locked.delete(address);
-  return false;
-}
-
-export function lockOut(address: string, now: number): void {
-  locked.delete(address);
-  locked.set(address, now + LIMIT_PERIOD_S * 1000);
-  if (locked.size > MAX_LOCKED) locked.delete(locked.keys().next().value as string);
+  const newSession = webSocket ? !pinned : mayStartSession(body);
+  const limiter = newSession ? env.NEW_SESSION_LIMIT : env.PINNED_REQUEST_LIMIT;
+  if (!(await overLimit(limiter, clientKey(request)))) return undefined;
+  return newSession
+    ? tooManyRequests(
+        'too_many_new_sessions',
+        `too many new Co-browse sessions from this address: try again in ${LIMIT_PERIOD_S} s`,
+      )
+    : tooManyRequests(
+        'too_many_requests',
+        `too many Co-browse requests from this address: try again in ${LIMIT_PERIOD_S} s`,
+      );
 }

@@ -100,6 +100,11 @@ export function chooseByWeight(
   return candidates.at(-1);
 }
 
+/** Does `node` take new sessions now: serving, with a weight above 0? */
+export function takesNewSessions(node: NodeConfig, availabilityOf: AvailabilityOf): boolean {
+  return node.weight > 0 && availabilityOf(node) === 'serving';
+}
+
 /**
  * The route of a request. Pinned to a serving or draining node: there (draining stops only new
  * sessions). Pinned to a down or disabled node: a serving node, which ends the session. No pin: a

@@ -7,7 +7,7 @@ import { useCluster } from './cluster';
 import { startInOneRateWindow } from './rate-window';
 import { type Session, startSession } from './traffic';
 
-const ADMIN_TOKEN = 'test-admin-token-5f2b9c';
+const ADMIN_TOKEN = 'test-admin-token-5f2b9c-0123456789ab';
 const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const basic = (password: string) => ({ authorization: `Basic ${btoa(`ops:${password}`)}` });
 

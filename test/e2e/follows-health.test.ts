@@ -23,7 +23,7 @@ import {
 } from './failover-scenarios';
 import { type Session, sleep, startSession } from './traffic';
 
-const ADMIN_TOKEN = 'follows-health-token';
+const ADMIN_TOKEN = 'follows-health-token-0123456789abcde';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 
 describe.each([

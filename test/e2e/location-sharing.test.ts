@@ -14,7 +14,7 @@ import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
 import { type DemoNode, startNodes } from './cluster';
 import { sleep } from './traffic';
 
-const ADMIN_TOKEN = 'location-token';
+const ADMIN_TOKEN = 'location-token-0123456789abcdef01234';
 const WINDOW_MS = 10_000;
 
 let nodes: DemoNode[];

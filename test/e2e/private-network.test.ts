@@ -20,7 +20,7 @@ import { BINDING, type PrivateRouter, startPrivateRouter } from './private-netwo
 import { startSession } from './traffic';
 
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
-const ADMIN_TOKEN = 'private-network-token';
+const ADMIN_TOKEN = 'private-network-token-0123456789abcd';
 const TEN_MB = 10 * 1024 * 1024;
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');

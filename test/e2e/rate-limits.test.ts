@@ -4,11 +4,13 @@
  * CF-Connecting-IP header stands in for the address Cloudflare's front end would set.
  */
 import { expect, it } from 'vitest';
+import { openSocket } from './clients';
 import { useCluster } from './cluster';
 import { startInOneRateWindow } from './rate-window';
 
 const LIMIT = 600;
-const cluster = useCluster(['CB_Server_1', 'CB_Server_2']);
+const ADMIN_TOKEN = 'rate-limits-token-0123456789abcdef0123';
+const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], { ADMIN_TOKEN });
 const TIMEOUT_MS = 90_000;
 const from = (address: string) => ({ 'cf-connecting-ip': address });
 
@@ -47,11 +49,11 @@ it(
     );
     expect(seen.flat()).toHaveLength(LIMIT);
 
-    // The session it has goes on (pinned requests are not new sessions), and other addresses are not limited.
+    // The session it has goes on (its messages name it), and other addresses are not limited.
     const pinned = await fetch(`${cluster.router.url}/cobrowse/echo`, {
       method: 'POST',
       headers: { ...from('192.0.2.10'), cookie: 'gcbSessionServer=.CB_Server_1' },
-      body: '{}',
+      body: '[{"channel":"/meta/connect","clientId":"3bd8pq1"}]',
     });
     expect(pinned.status).toBe(200);
     const other = await fetch(`${cluster.router.url}/cobrowse/session`, {
@@ -62,3 +64,91 @@ it(
   },
   TIMEOUT_MS,
 );
+
+/** Sends `count` requests 10 at a time; their statuses. */
+async function statusesOf(count: number, request: (i: number) => Promise<Response>): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let batch = 0; batch < count / 10; batch++) {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => request(batch * 10 + i)));
+    for (const res of answers) {
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+  }
+  return statuses;
+}
+
+it(
+  'counts session starts that carry a pin (node ids are public): 600 through, then 429',
+  async () => {
+    await startInOneRateWindow(25_000);
+    // An attacker's flood, pinned by cookie and by URL in turn, as every visitor's cookie shows how.
+    const statuses = await statusesOf(LIMIT + 50, (i) =>
+      fetch(`${cluster.router.url}/cobrowse/session${i % 2 ? '?co-browse-node-id=CB_Server_2' : ''}`, {
+        method: 'POST',
+        headers: { ...from('192.0.2.20'), ...(i % 2 ? {} : { cookie: 'gcbSessionServer=.CB_Server_1' }) },
+      }),
+    );
+    expect(statuses.filter((status) => status === 201)).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(50);
+  },
+  TIMEOUT_MS,
+);
+
+it(
+  'counts WebSocket handshakes too: 600 unpinned a minute from one address, then 429',
+  async () => {
+    await startInOneRateWindow(25_000);
+    const url = `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`;
+    const statuses: string[] = [];
+    for (let batch = 0; batch < (LIMIT + 20) / 10; batch++) {
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          openSocket(url, from('192.0.2.30')).then(
+            (socket) => {
+              socket.socket.close();
+              return 'open';
+            },
+            (error: Error) => error.message,
+          ),
+        ),
+      );
+      statuses.push(...outcomes);
+    }
+    expect(statuses.filter((status) => status === 'open')).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 'handshake answered 429')).toHaveLength(20);
+  },
+  TIMEOUT_MS,
+);
+
+it('never puts a new session on a draining node, whatever its pin says; its old sessions stay', async () => {
+  const drained = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/drain`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(drained.status).toBe(200);
+  try {
+    const pin = { ...from('192.0.2.40'), cookie: 'gcbSessionServer=.CB_Server_1' };
+    for (let i = 0; i < 10; i++) {
+      // A CometD handshake, by its body or by its URL: a new session.
+      const res = await fetch(`${cluster.router.url}/cobrowse/session${i % 2 ? '/handshake' : ''}`, {
+        method: 'POST',
+        headers: pin,
+        body: i % 2 ? '[{}]' : '[{"channel":"/meta/handshake","version":"1.0"}]',
+      });
+      expect(res.headers.get('x-cobrowse-node')).toBe('CB_Server_2');
+    }
+    // A message of a session the node has: still there (draining stops only new sessions).
+    const old = await fetch(`${cluster.router.url}/cobrowse/echo`, {
+      method: 'POST',
+      headers: pin,
+      body: '[{"channel":"/meta/connect","clientId":"3bd8pq1"}]',
+    });
+    expect(old.headers.get('x-cobrowse-node')).toBe('CB_Server_1');
+  } finally {
+    await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/enable`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+  }
+});

@@ -12,7 +12,7 @@ import { type DemoNode, rosterOf, startNodes } from './cluster';
 import { sleep } from './traffic';
 
 const { Miniflare, convertV4MiniflareOptions } = createRequire(import.meta.url)('miniflare');
-const ADMIN_TOKEN = 'gate-unreachable-token';
+const ADMIN_TOKEN = 'gate-unreachable-token-0123456789abc';
 const HANDSHAKES = 3;
 
 let nodes: DemoNode[] = [];

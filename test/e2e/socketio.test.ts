@@ -103,7 +103,7 @@ describe('through a router that ignores the cookie (control)', () => {
 });
 
 describe('a socket.io client whose node is disabled while its WebSocket is open', () => {
-  const ADMIN_TOKEN = 'socketio-disable-token';
+  const ADMIN_TOKEN = 'socketio-disable-token-0123456789abc';
   const cluster = useCluster(IDS, { ADMIN_TOKEN }, { script: SCRIPT });
 
   it('is cut at once (an abrupt close), reconnects by itself and starts a new session on a serving node', async () => {

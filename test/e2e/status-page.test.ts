@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { chromiumPresent, OUTPUT, useChromium } from './chromium';
 import { useCluster } from './cluster';
 
-const ADMIN_TOKEN = 'page-test-token-81d3';
+const ADMIN_TOKEN = 'page-test-token-81d3-0123456789abcde';
 
 describe.runIf(chromiumPresent())('the status page in Chromium', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {

@@ -13,7 +13,7 @@ import { useCluster } from './cluster';
 import { prometheusPresent, startPrometheus } from './prometheus';
 import { sleep, startSession } from './traffic';
 
-const ADMIN_TOKEN = 'telemetry-token-5d1e';
+const ADMIN_TOKEN = 'telemetry-token-5d1e-0123456789abcde';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** A hand-over within HAND_OVER_MS of the first count, and the board's answer. */

@@ -9,7 +9,7 @@ import { useCluster } from './cluster';
 import { routerMemoryMiB } from './process-memory';
 import { sleep } from './traffic';
 
-const ADMIN_TOKEN = 'websocket-churn-token';
+const ADMIN_TOKEN = 'websocket-churn-token-0123456789abcd';
 /** The shortest age limit the config accepts, so the test waits seconds, not an hour. */
 const SOCKET_MAX_AGE_S = 10;
 /** A gate ages its sockets on its tick (proxy/socket-gate.ts TICK_MS) and then reports them. */

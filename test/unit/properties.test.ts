@@ -196,3 +196,86 @@ describe('for any environment', () => {
     );
   });
 });
+
+/**
+ * Fields a Jetty, Tomcat or Co-browse node may trust from its proxy (Jetty 9.4's
+ * ForwardedRequestCustomizer first), written down here independently of the router's own rule.
+ */
+const TRUSTED_BY_NODES = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-ssl',
+  'x-forwarded-prefix',
+  'x-forwarded-scheme',
+  'x-forwarded-by',
+  'x-forwarded-client-cert',
+  'x-proxied-https',
+  'proxy-ssl-id',
+  'proxy-auth-cert',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'client-ip',
+  'x-original-url',
+  'x-original-host',
+  'x-rewrite-url',
+  'x-host',
+  'x-ssl-cert',
+  'x-ssl-client-cert',
+  'ssl-client-cert',
+  'x-arr-ssl',
+  'x-arr-clientcert',
+  'front-end-https',
+  'x-url-scheme',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'authorization',
+];
+/** A name as a client may spell it: any case, `_` for `-` (which CGI-style servers read as `-`). */
+const spelled = fc
+  .tuple(fc.constantFrom(...TRUSTED_BY_NODES), fc.boolean(), fc.boolean())
+  .map(([name, upper, underscores]) => {
+    const cased = upper ? name.toUpperCase() : name;
+    return underscores ? cased.replaceAll('-', '_') : cased;
+  });
+/** How a node reads a field name. */
+const asNodeReads = (name: string) => name.toLowerCase().replaceAll('_', '-');
+
+describe('for any forwarding or client-identity field a client sends', () => {
+  it('the node sees only the values the router set, however the name is spelled', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.oneof(spelled, headerName), headerValue), { minLength: 1, maxLength: 12 }),
+        (pairs) => {
+          const incoming = new Headers();
+          for (const [name, value] of pairs) incoming.append(name, value);
+          const out = upstreamRequestHeaders(incoming, {
+            clientIp: '203.0.113.9',
+            url: new URL('https://cobrowse.example.com/cobrowse/x'),
+            requestId: 'req-1',
+            webSocket: false,
+          });
+          const routerSets: Record<string, string> = {
+            'x-forwarded-for': '203.0.113.9',
+            'x-forwarded-host': 'cobrowse.example.com',
+            'x-forwarded-proto': 'https',
+          };
+          for (const [name, value] of out) {
+            const read = asNodeReads(name);
+            if (!TRUSTED_BY_NODES.includes(read)) continue;
+            expect(routerSets[read], `${name} reached the node`).toBeDefined();
+            expect(name).toBe(read);
+            expect(value).toBe(routerSets[read]);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * The token the status page's forms carry, so that only the page itself can change a node's state
+ * with the browser's Basic credentials: a page of another site, or a same-site page that frames ours
+ * (framing is refused anyway), cannot read it. Basic authentication has no sessions, so the token is
+ * derived from the admin token and the day (HMAC-SHA256), and yesterday's is still accepted, so a
+ * page left open across midnight still works.
+ */
+const DAY_MS = 86_400_000;
+
+/** The form field, or header, that carries the token. */
+export const FORM_TOKEN_FIELD = 'form-token';
+const encoder = new TextEncoder();
+
+async function tokenFor(secret: string, day: number): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(`cobrowse-edge forms ${day}`));
+  return [...new Uint8Array(mac)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** The token for a page rendered at `time`. */
+export function formToken(secret: string, time: number): Promise<string> {
+  return tokenFor(secret, Math.floor(time / DAY_MS));
+}
+
+/** The tokens accepted at `now`: today's and yesterday's. */
+export function acceptedFormTokens(secret: string, now: number): Promise<string[]> {
+  return Promise.all([formToken(secret, now), formToken(secret, now - DAY_MS)]);
+}

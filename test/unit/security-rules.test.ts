@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { LOCK_MS, LoginLockout, MAX_FAILURES, WINDOW_MS } from '../../src/admin/login-lockout';
+import { parseConfig } from '../../src/config/config';
+import { ipv6Prefix64 } from '../../src/proxy/rate-limits';
+import { takesNewSessions } from '../../src/proxy/routing';
+import { isHandshake, mayStartSession } from '../../src/proxy/session-start';
+
+const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
+
+describe('an IPv6 client is counted by its /64', () => {
+  it.each([
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:0DB8:0001:0002:ffff::1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::', 'fe80:0:0:0::/64'],
+  ])('%s -> %s', (address, prefix) => {
+    expect(ipv6Prefix64(address)).toBe(prefix);
+  });
+});
+
+describe('failed admin logins', () => {
+  it(`lock a key out after ${MAX_FAILURES} within the window, for ${LOCK_MS / 1000} s`, () => {
+    const lockout = new LoginLockout();
+    for (let i = 0; i < MAX_FAILURES; i++) expect(lockout.failed('a', 1000 + i)).toBe(false);
+    expect(lockout.failed('a', 2000)).toBe(true);
+    expect(lockout.isLocked('a', 2000 + LOCK_MS - 1)).toBe(true);
+    expect(lockout.isLocked('a', 2000 + LOCK_MS)).toBe(false);
+    expect(lockout.isLocked('b', 2000)).toBe(false);
+  });
+
+  it('forget failures older than the window', () => {
+    const lockout = new LoginLockout();
+    for (let i = 0; i < MAX_FAILURES; i++) lockout.failed('a', i);
+    expect(lockout.failed('a', WINDOW_MS + MAX_FAILURES)).toBe(false);
+  });
+});
+
+describe('what the router can tell of a session start', () => {
+  it('a CometD handshake, by its URL or its body, is a new session', () => {
+    expect(isHandshake('/cobrowse/cometd/handshake', null)).toBe(true);
+    expect(isHandshake('/cobrowse/cometd', bytes('[{"channel":"/meta/handshake","version":"1.0"}]'))).toBe(
+      true,
+    );
+    expect(isHandshake('/cobrowse/cometd', bytes('[{"channel":"/meta/connect","clientId":"x"}]'))).toBe(
+      false,
+    );
+    expect(isHandshake('/cobrowse/cometd', new ReadableStream())).toBe(false);
+  });
+
+  it('a POST may start one unless it names its session (clientId) or streams (a DOM snapshot)', () => {
+    expect(mayStartSession(null)).toBe(true);
+    expect(mayStartSession(bytes('{}'))).toBe(true);
+    expect(mayStartSession(bytes('[{"channel":"/service/x","clientId":"3bd8"}]'))).toBe(false);
+    expect(mayStartSession(new ReadableStream())).toBe(false);
+  });
+});
+
+describe('the admin token', () => {
+  const base = { NODES: [{ id: 'a', url: 'http://a.example.com' }] };
+  it('is refused when shorter than 32 characters, with the field named and the secret not echoed', () => {
+    const result = parseConfig({ ...base, ADMIN_TOKEN: 'short-secret' });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.join()).toMatch(/^ADMIN_TOKEN: must be at least 32 characters/);
+    expect(JSON.stringify(result)).not.toContain('short-secret');
+  });
+
+  it('is accepted from 32 characters, and may be unset (admin off)', () => {
+    expect(parseConfig({ ...base, ADMIN_TOKEN: 'x'.repeat(32) }).ok).toBe(true);
+    expect(parseConfig(base).ok).toBe(true);
+  });
+});
+
+describe('a pin never puts a new session where new sessions may not go', () => {
+  const node = (weight: number) => ({
+    id: 'n',
+    origin: 'http://n',
+    weight,
+    via: undefined,
+    fetcher: { fetch },
+  });
+  it('weight 0, draining or unavailable: no new sessions; serving with weight: yes', () => {
+    expect(takesNewSessions(node(1), () => 'serving')).toBe(true);
+    expect(takesNewSessions(node(0), () => 'serving')).toBe(false);
+    expect(takesNewSessions(node(1), () => 'draining')).toBe(false);
+    expect(takesNewSessions(node(1), () => 'unavailable')).toBe(false);
+  });
+});
