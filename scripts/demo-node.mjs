@@ -160,6 +160,10 @@ const routes = {
 const server = createServer((req, res) => {
   seenPaths.push(req.url ?? '');
   if (seenPaths.length > 10_000) seenPaths.shift();
+  dispatch(req, res);
+  // Only requests that carry a body are counted: reading a bodyless request to its end makes Node
+  // emit its 'close', which the long-poll and stream handlers read as the client going away.
+  if (!req.headers['transfer-encoding'] && !Number(req.headers['content-length'])) return;
   const body = { path: req.url ?? '', bytes: 0, complete: false };
   received.push(body);
   if (received.length > 10_000) received.shift();
@@ -169,13 +173,16 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     body.complete = true;
   });
+});
+
+function dispatch(req, res) {
   const url = new URL(req.url ?? '/', 'http://node');
   if (url.pathname.startsWith('/cobrowse/echo')) return echo(req, res, url);
   const section = url.pathname.replace(/^\/cobrowse/, '').split('/')[1] ?? '';
   const handler = routes[`${req.method} /${section}`];
   if (!handler) return json(res, 404, { error: 'not found', path: url.pathname });
   handler(req, res, url);
-});
+}
 
 function echo(req, res, url) {
   let bytes = 0;

@@ -52,8 +52,13 @@ it('10,000 sockets opened and closed: the gates let go of every one once it pass
   await Promise.all(
     Array.from({ length: AT_ONCE }, async () => {
       while (next < SOCKETS) {
-        // Pinned, as a session's reconnects are (new sessions are rate limited per address).
-        const socket = await openSocket(url, { cookie: `gcbSessionServer=.CB_Server_${(next++ % 2) + 1}` });
+        // Pinned, as a session's reconnects are, from many addresses (a socket's handshakes are rate
+        // limited per address).
+        const i = next++;
+        const socket = await openSocket(url, {
+          cookie: `gcbSessionServer=.CB_Server_${(i % 2) + 1}`,
+          'cf-connecting-ip': `10.1.${i >> 8}.${i & 255}`,
+        });
         await socket.next();
         socket.socket.close(1000);
         await socket.closed;
