@@ -88,16 +88,16 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
     this.lastHandshakeAt = now;
     this.retiring = undefined;
     this.tickSoon();
-    if (!this.checkedIn) {
-      this.checkIn().catch((error) =>
-        logEvent('health board unreachable', { action: 'gateCheckIn', error: String(error) }, 'error'),
-      );
-    }
     const url = new URL(request.url);
     const headers = new Headers(request.headers);
     headers.delete(GATE_NODE_HEADER);
     // Held from now: a node that goes while the handshake waits is cut like an open socket.
     const held = this.ledger.hold(node.id, now);
+    if (!this.checkedIn) {
+      this.checkIn().catch((error) =>
+        logEvent('health board unreachable', { action: 'gateCheckIn', error: String(error) }, 'error'),
+      );
+    }
     const { signal } = held.controller;
     const timer = setTimeout(
       () => held.controller.abort('timeout' satisfies CutReason),
