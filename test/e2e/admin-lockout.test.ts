@@ -3,9 +3,10 @@
  * many) share one health board, which counts failed logins. A guesser locked out through one isolate
  * gets 429 from the other too, the right token included; IPv6 clients are counted by their /64.
  */
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DemoNode, startNodes } from './cluster';
+import { routersSharingOneBoard } from './shared-board';
 
 const ADMIN_TOKEN = 'lockout-token-0123456789abcdef012345';
 let nodes: DemoNode[];
@@ -13,25 +14,7 @@ let mf: Miniflare;
 
 beforeAll(async () => {
   nodes = await startNodes(['CB_Server_1']);
-  const bindings = { NODES: nodes.map(({ id, url }) => ({ id, url })), ADMIN_TOKEN };
-  const workers = [0, 1].map((i) => ({
-    name: `router-${i}`,
-    modules: true,
-    compatibilityDate: '2026-10-30',
-    scriptPath: 'dist/index.js',
-    bindings,
-    durableObjects: {
-      HEALTH: { className: 'HealthBoard', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
-    },
-  }));
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      handleStructuredLogs: () => {},
-      workers,
-    } as Parameters<typeof convertV4MiniflareOptions>[0]),
-  );
+  mf = routersSharingOneBoard(2, { NODES: nodes.map(({ id, url }) => ({ id, url })), ADMIN_TOKEN });
   await mf.ready;
 });
 afterAll(async () => {

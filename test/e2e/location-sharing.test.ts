@@ -8,10 +8,11 @@
  * grow with busy isolates, one per HAND_OVER_MS. Isolates that start together find each other within
  * 2 s (health/shared-copy.ts), inside the warm-up.
  */
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
 import { type DemoNode, startNodes } from './cluster';
+import { routersSharingOneBoard } from './shared-board';
 import { sleep } from './traffic';
 
 const ADMIN_TOKEN = 'location-token-0123456789abcdef01234';
@@ -27,29 +28,11 @@ afterAll(async () => {
 
 /** `count` router Workers sharing one board (hosted by the first) and the location's cache. */
 function location(count: number): Miniflare {
-  const bindings = {
+  return routersSharingOneBoard(count, {
     NODES: nodes.map(({ id, url }) => ({ id, url })),
     ADMIN_TOKEN,
     HEALTH_INTERVAL_MS: 60_000,
-  };
-  const workers = Array.from({ length: count }, (_, i) => ({
-    name: `router-${i}`,
-    modules: true,
-    compatibilityDate: '2026-10-30',
-    scriptPath: 'dist/index.js',
-    bindings,
-    durableObjects: {
-      HEALTH: { className: 'HealthBoard', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
-    },
-  }));
-  return new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      handleStructuredLogs: () => {},
-      workers,
-    } as Parameters<typeof convertV4MiniflareOptions>[0]),
-  );
+  });
 }
 
 /** The board's calls so far, and how many of them handed over counts. */

@@ -1,0 +1,28 @@
+/**
+ * Several router Workers as deployed (dist/index.js), each its own workerd service and isolate, in one
+ * Miniflare (one location, one cache), sharing one health board hosted by the first: how Cloudflare
+ * runs many isolates in front of one Durable Object.
+ */
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+
+/** `count` routers named `router-0` ... with these bindings. */
+export function routersSharingOneBoard(count: number, bindings: Record<string, unknown>): Miniflare {
+  const workers = Array.from({ length: count }, (_, i) => ({
+    name: `router-${i}`,
+    modules: true,
+    compatibilityDate: '2026-10-30',
+    scriptPath: 'dist/index.js',
+    bindings,
+    durableObjects: {
+      HEALTH: { className: 'HealthBoard', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
+    },
+  }));
+  return new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: 0,
+      handleStructuredLogs: () => {},
+      workers,
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
+}
