@@ -67,6 +67,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private readonly gates = new GateRegistry();
   /** Failed admin logins, for every isolate at once (in memory: a reset forgets them, as a minute does). */
   private readonly logins = new LoginLockout();
+  /** Set while a round of checks runs: whether a check was asked for meanwhile. */
+  private round: { checkAgain: boolean } | undefined;
   /** Set while news for the gates is queued: the changes of one round of checks go out together. */
   private gatesToTell: Promise<void> | undefined;
 
@@ -99,7 +101,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
    */
   async reportFailure(nodeId: string, error: string): Promise<HealthSnapshot> {
     this.calls++;
-    const after = this.update(nodeId, (health) => recordPassiveFailure(health, error));
+    const after = this.update(nodeId, (health, _limits, now) => recordPassiveFailure(health, error, now));
     if (after && needsConfirmation(after, this.config().health)) await this.checkSoon();
     else await this.armAlarm();
     return this.read();
@@ -142,22 +144,32 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
 
   override async alarm(): Promise<void> {
     const started = Date.now();
+    const round = { checkAgain: false };
+    this.round = round;
     try {
-      await this.checkAll();
+      await this.checkAll(started);
     } finally {
       // Counted from the start of this round, so a round of timed-out checks does not stretch the
       // interval: a hung node is down within HEALTH_INTERVAL_MS x HEALTH_FALL + HEALTH_TIMEOUT_MS.
-      await this.ctx.storage.setAlarm(Math.max(started + this.config().health.intervalMs, Date.now()));
+      // A check asked for during the round (failures reached HEALTH_FALL) runs right after it: its
+      // probes were sent before those failures and could not confirm them.
+      const next = round.checkAgain ? Date.now() : started + this.config().health.intervalMs;
+      if (this.round === round) this.round = undefined;
+      await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
     }
   }
 
-  /** One active check of every node, in parallel; then drains whose deadline passed end. */
-  protected async checkAll(): Promise<void> {
+  /**
+   * One active check of every node, in parallel, sent at `sentAt`; then drains whose deadline passed
+   * end. A node's failures recorded while the probes were out are kept (state.ts `recordCheck`).
+   */
+  protected async checkAll(sentAt: number): Promise<void> {
     const config = this.config();
     const outcomes = await Promise.all(config.nodes.map((node) => probe(node, config.health)));
     config.nodes.forEach((node, index) => {
       const outcome = outcomes[index];
-      if (outcome) this.update(node.id, (health, limits, now) => recordCheck(health, outcome, now, limits));
+      if (outcome)
+        this.update(node.id, (health, limits, now) => recordCheck(health, outcome, now, limits, sentAt));
       this.update(node.id, (health, _limits, now) => expireDrain(health, now));
     });
   }
@@ -166,8 +178,13 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Brings the next round of checks forward to now. */
+  /** Brings the next round of checks forward to now (right after the current one, if one runs). */
   private async checkSoon(): Promise<void> {
+    if (this.round) {
+      // getAlarm() is null while the alarm runs, and the round's end sets the next one: tell it.
+      this.round.checkAgain = true;
+      return;
+    }
     const next = await this.ctx.storage.getAlarm();
     if (next === null || next > Date.now()) await this.ctx.storage.setAlarm(Date.now());
   }

@@ -63,17 +63,20 @@ function refreshAge(now: number): number {
   return sharingAgeMs;
 }
 
-/** Takes `snapshot` as this isolate's copy if it is newer, and tells the listeners. */
-function keep(snapshot: HealthSnapshot): void {
-  if (copy && snapshot.takenAt <= copy.takenAt) return;
+/** Takes `snapshot` as this isolate's copy if it is newer, and tells the listeners; true if it did. */
+function keep(snapshot: HealthSnapshot): boolean {
+  if (copy && snapshot.takenAt <= copy.takenAt) return false;
   copy = snapshot;
   for (const listener of listeners) listener(snapshot);
+  return true;
 }
 
-/** The board's answer: kept here, and shared with the location's other isolates. */
-function keepAndShare(snapshot: HealthSnapshot): Promise<void> {
-  keep(snapshot);
-  return share(snapshot);
+/**
+ * The board's answer: kept here, and shared with the location's other isolates, unless this isolate
+ * already has a newer one (answers can land out of order): the location's copy never goes back in time.
+ */
+async function keepAndShare(snapshot: HealthSnapshot): Promise<void> {
+  if (keep(snapshot)) await share(snapshot);
 }
 
 /** Calls `listener` with every newer snapshot this isolate learns, for the isolate's life. */

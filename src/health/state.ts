@@ -27,6 +27,8 @@ export interface NodeHealth {
   readonly passes: number;
   /** Consecutive failures: failed active checks and failed proxied requests alike. */
   readonly failures: number;
+  /** When the last failure (a check or a request) was recorded, epoch ms; null before any. */
+  readonly lastFailureAt: number | null;
   readonly lastCheckAt: number | null;
   readonly latencyMs: number | null;
   readonly lastError: string | null;
@@ -69,6 +71,7 @@ export function initialHealth(): NodeHealth {
     mode: 'active',
     passes: 0,
     failures: 0,
+    lastFailureAt: null,
     lastCheckAt: null,
     latencyMs: null,
     lastError: null,
@@ -77,12 +80,17 @@ export function initialHealth(): NodeHealth {
   };
 }
 
-/** Applies one active check. */
+/**
+ * Applies one active check, sent at `sentAt` (default: `now`). A pass from a check sent before the
+ * node's latest failure says nothing about that failure (the node may have died in between): it is
+ * recorded as a check, but resets no failure and counts as no pass.
+ */
 export function recordCheck(
   health: NodeHealth,
   outcome: CheckOutcome,
   now: number,
   limits: Thresholds,
+  sentAt = now,
 ): NodeHealth {
   const checked = {
     ...health,
@@ -90,6 +98,7 @@ export function recordCheck(
     latencyMs: outcome.latencyMs,
     answering: outcome.ok || outcome.failure === 'status',
   };
+  if (outcome.ok && health.lastFailureAt !== null && health.lastFailureAt > sentAt) return checked;
   if (outcome.ok) {
     const passes = health.passes + 1;
     const next = { ...checked, passes, failures: 0 };
@@ -107,8 +116,14 @@ export function recordCheck(
  * it. Once failures reach HEALTH_FALL, {@link needsConfirmation} asks for an active check now, which a
  * dead node fails within milliseconds.
  */
-export function recordPassiveFailure(health: NodeHealth, error: string): NodeHealth {
-  return { ...health, passes: 0, failures: health.failures + 1, lastError: `request failed: ${error}` };
+export function recordPassiveFailure(health: NodeHealth, error: string, now: number): NodeHealth {
+  return {
+    ...health,
+    passes: 0,
+    failures: health.failures + 1,
+    lastFailureAt: now,
+    lastError: `request failed: ${error}`,
+  };
 }
 
 /** An up node whose failures reached HEALTH_FALL without a verdict: check it now. */
@@ -118,7 +133,7 @@ export function needsConfirmation(health: NodeHealth, limits: Thresholds): boole
 
 function recordFailure(health: NodeHealth, cause: string, now: number, limits: Thresholds): NodeHealth {
   const failures = health.failures + 1;
-  const next = { ...health, passes: 0, failures };
+  const next = { ...health, passes: 0, failures, lastFailureAt: now };
   return health.up && failures >= limits.fall
     ? withTransition({ ...next, up: false }, now, 'down', `${failures} consecutive failures, last: ${cause}`)
     : next;

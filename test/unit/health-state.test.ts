@@ -85,21 +85,21 @@ describe('recordCheck', () => {
 
 describe('recordPassiveFailure', () => {
   it('counts with failed checks toward HEALTH_FALL, and a passed check resets the count', () => {
-    const twice = recordPassiveFailure(run('-'), 'Network connection lost.');
+    const twice = recordPassiveFailure(run('-'), 'Network connection lost.', 500);
     expect(twice).toMatchObject({
       up: true,
       failures: 2,
       lastError: 'request failed: Network connection lost.',
     });
-    expect(recordPassiveFailure(run('--+'), 'x')).toMatchObject({ up: true, failures: 1 });
+    expect(recordPassiveFailure(run('--+'), 'x', 500)).toMatchObject({ up: true, failures: 1 });
   });
 
   it('never takes a node down by itself: at HEALTH_FALL it asks for a check, which decides', () => {
     let health = initialHealth();
-    for (let i = 0; i < 5; i++) health = recordPassiveFailure(health, 'answered 502');
+    for (let i = 0; i < 5; i++) health = recordPassiveFailure(health, 'answered 502', 500);
     expect(health).toMatchObject({ up: true, failures: 5, transitions: [] });
-    expect(needsConfirmation(recordPassiveFailure(run('-'), 'x'), limits)).toBe(false);
-    expect(needsConfirmation(recordPassiveFailure(run('--'), 'x'), limits)).toBe(true);
+    expect(needsConfirmation(recordPassiveFailure(run('-'), 'x', 500), limits)).toBe(false);
+    expect(needsConfirmation(recordPassiveFailure(run('--'), 'x', 500), limits)).toBe(true);
     // The check fails too: down now, not at the next scheduled round.
     expect(recordCheck(health, fail, 9000, limits)).toMatchObject({
       up: false,
@@ -107,7 +107,7 @@ describe('recordPassiveFailure', () => {
     });
     // The check passes: the node only rejected some requests; it stays up and its count restarts.
     expect(recordCheck(health, pass, 9000, limits)).toMatchObject({ up: true, failures: 0, transitions: [] });
-    expect(needsConfirmation(recordPassiveFailure(run('---'), 'x'), limits)).toBe(false);
+    expect(needsConfirmation(recordPassiveFailure(run('---'), 'x', 500), limits)).toBe(false);
   });
 });
 

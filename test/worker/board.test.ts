@@ -145,3 +145,28 @@ it('keeps the traffic isolates hand over through an eviction; their gauges only 
   // Gauges live in memory: after an eviction they come back with each isolate's next report.
   expect([ok?.heldWebSockets, ok?.inFlight]).toEqual([0, 0]);
 });
+
+it('keeps failures reported during a round of checks: a pass from a probe sent before them erases nothing', async () => {
+  // The round waits for the hung node's check (HEALTH_TIMEOUT_MS, 300 ms here): reports land meanwhile.
+  const stub = await freshBoard();
+  const round = runDurableObjectAlarm(stub);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  await stub.reportFailure('ok', 'Network connection lost.');
+  expect(await round).toBe(true);
+  // Today's code reset it to 0 with the pass of the probe sent at the round's start.
+  expect(await statusOf(stub, 'ok')).toMatchObject({ up: true, failures: 1 });
+});
+
+it('runs the check asked for during a round right after it, not a whole interval later', async () => {
+  const stub = await freshBoard();
+  const round = runDurableObjectAlarm(stub);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  // HEALTH_FALL (2) failures: a check now is asked for, while the round's probes are still out.
+  await stub.reportFailure('ok', 'Network connection lost.');
+  await stub.reportFailure('ok', 'Network connection lost.');
+  const endedAt = Date.now();
+  expect(await round).toBe(true);
+  // The next round follows at once (the interval here is an hour): it checks `ok` again.
+  const checkedAfter = async () => (await statusOf(stub, 'ok'))?.lastCheckAt ?? 0;
+  await expect.poll(checkedAfter, { timeout: 3000 }).toBeGreaterThan(endedAt);
+});
