@@ -5,8 +5,10 @@
  *
  * How it reaches every piece of work, whichever request learns the news: a newer health snapshot,
  * fetched by any request of the isolate, resolves the `gone` promise of each watch whose node it shows
- * unavailable. workerd runs a promise's continuations in the request that created it, so each watcher
- * ends its own fetch or socket there (touching another request's I/O objects directly would throw).
+ * unavailable. workerd runs a promise's continuations in the request that created it (the
+ * `handle_cross_request_promise_resolution` behaviour, default since 2024-10-14; wrangler.toml names
+ * it and test/e2e/deploy-environments.test.ts fails without it), so each watcher ends its own fetch
+ * there (touching another request's I/O objects directly would throw).
  *
  * While anything is watched, each watch's own timer keeps the health copy at most FRESH_MS old
  * ({@link refreshWhenDue}: one board call per isolate per second, however many watches). The timer

@@ -61,3 +61,25 @@ describe('wrangler.toml', () => {
     );
   });
 });
+
+/** Compatibility behaviours the router relies on, with the date each became the default. */
+const RELIED_ON = [
+  {
+    flag: 'handle_cross_request_promise_resolution',
+    off: 'no_handle_cross_request_promise_resolution',
+    since: '2024-10-14',
+  },
+  // The port of a node's URL honoured by fetch().
+  { flag: 'allow_custom_ports', off: 'ignore_custom_ports', since: '2024-09-02' },
+];
+
+describe.each([undefined, 'production'])('the %s environment', (environment) => {
+  it('keeps every runtime behaviour the router relies on', () => {
+    const config = unstable_readConfig({ config: 'wrangler.toml', env: environment });
+    const flags: string[] = config.compatibility_flags ?? [];
+    for (const { flag, off, since } of RELIED_ON) {
+      const on = flags.includes(flag) || (String(config.compatibility_date) >= since && !flags.includes(off));
+      expect(on, `${flag} (default since ${since})`).toBe(true);
+    }
+  });
+});
