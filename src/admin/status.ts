@@ -26,14 +26,25 @@ export interface StatusReport {
     readonly health: Config['health'];
     readonly logRequests: Config['logRequests'];
     readonly replayBodyBytes: number;
+    readonly sockets: Config['sockets'];
+    readonly locationHint: string | null;
   };
   /** Calls the health board has served since it started. */
   readonly healthBoardCalls: number;
 }
 
 export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, config: Config): StatusReport {
-  const { stickyCookie, stickyParam, pathPrefix, connectTimeoutMs, health, logRequests, replayBodyBytes } =
-    config;
+  const {
+    stickyCookie,
+    stickyParam,
+    pathPrefix,
+    connectTimeoutMs,
+    health,
+    logRequests,
+    replayBodyBytes,
+    sockets,
+    locationHint,
+  } = config;
   const byId = new Map(traffic.nodes.map((node) => [node.id, node]));
   return {
     takenAt: snapshot.takenAt,
@@ -51,6 +62,8 @@ export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, con
       health,
       logRequests,
       replayBodyBytes,
+      sockets,
+      locationHint: locationHint ?? null,
     },
     healthBoardCalls: snapshot.calls,
   };

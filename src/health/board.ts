@@ -96,12 +96,16 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   }
 
   /**
-   * Records a proxied request that failed at `nodeId`; returns the health after it. When failures reach
-   * HEALTH_FALL, the next round of checks runs now: it, not the requests, takes the node down.
+   * Records `count` proxied requests that failed at `nodeId` (an isolate batches them:
+   * health/failure-reports.ts); returns the health after them. When failures reach HEALTH_FALL, the
+   * next round of checks runs now: it, not the requests, takes the node down.
    */
-  async reportFailure(nodeId: string, error: string): Promise<HealthSnapshot> {
+  async reportFailure(nodeId: string, error: string, count = 1): Promise<HealthSnapshot> {
     this.calls++;
-    const after = this.update(nodeId, (health, _limits, now) => recordPassiveFailure(health, error, now));
+    const times = Math.max(1, Math.min(Math.floor(count) || 1, 1_000_000));
+    const after = this.update(nodeId, (health, _limits, now) =>
+      recordPassiveFailure(health, error, now, times),
+    );
     if (after && needsConfirmation(after, this.config().health)) await this.checkSoon();
     else await this.armAlarm();
     return this.read();

@@ -31,6 +31,7 @@ import { countsDue, needsHandOverTimer, takeReport } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
 import type { HealthSnapshot } from './board';
 import { boardOf } from './board-stub';
+import { FailureReports } from './failure-reports';
 import { share, sharedSnapshot, sharing, usesCache } from './shared-copy';
 import type { NodeMode } from './state';
 
@@ -175,11 +176,16 @@ export function refreshWhenDue(env: HealthBindings, ctx: Background): number {
  */
 export function handOverSoon(env: HealthBindings, ctx: Background): void {
   if (!needsHandOverTimer()) return;
-  ctx.waitUntil(
-    new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() =>
-      countsDue(Date.now()) ? refresh(env, ctx) : undefined,
-    ),
-  );
+  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() => handOver(env, ctx)));
+}
+
+/**
+ * Hands the counts over now. A refresh already in flight may have begun before they were due and will
+ * not carry them: then, once it lands, another refresh does (at most a few: each takes the counts
+ * when it starts, or finds nothing due).
+ */
+async function handOver(env: HealthBindings, ctx: Background): Promise<void> {
+  for (let attempt = 0; attempt < 3 && countsDue(Date.now()); attempt++) await refresh(env, ctx);
 }
 
 /** The board's current snapshot, read now (for operators, not for routing). */
@@ -209,7 +215,23 @@ export async function setNodeMode(
   return snapshot;
 }
 
-/** Reports a failed request off the response path; the board's answer refreshes this isolate's copy. */
-export function reportFailure(env: HealthBindings, ctx: Background, nodeId: string, error: string): void {
-  ctx.waitUntil(boardOf(env).reportFailure(nodeId, error).then(keepAndShare, unreachable('reportFailure')));
+/** This isolate's failure reports, batched per node (health/failure-reports.ts). */
+let reports: FailureReports | undefined;
+
+/**
+ * Reports a failed request off the response path, batched per node with the isolate's other reports;
+ * the board's answer refreshes this isolate's copy.
+ */
+export function reportFailure(
+  env: HealthBindings,
+  ctx: Background,
+  nodeId: string,
+  kind: string,
+  error: string,
+): void {
+  reports ??= new FailureReports((node, count, text) =>
+    boardOf(env).reportFailure(node, text, count).then(keepAndShare, unreachable('reportFailure')),
+  );
+  const sent = reports.report(nodeId, kind, error);
+  if (sent) ctx.waitUntil(sent);
 }

@@ -110,17 +110,17 @@ export function recordCheck(
 }
 
 /**
- * Applies one failed proxied request (refused, reset, header timeout, 502/503/504 from the node). It
+ * Applies `count` failed proxied requests (refused, reset, header timeout, 502/503/504 from the node). It
  * counts with failed checks but never takes the node down by itself: a client can make a healthy node
  * drop its connection (a malformed or oversized request), and a node taken down ends every session on
  * it. Once failures reach HEALTH_FALL, {@link needsConfirmation} asks for an active check now, which a
  * dead node fails within milliseconds.
  */
-export function recordPassiveFailure(health: NodeHealth, error: string, now: number): NodeHealth {
+export function recordPassiveFailure(health: NodeHealth, error: string, now: number, count = 1): NodeHealth {
   return {
     ...health,
     passes: 0,
-    failures: health.failures + 1,
+    failures: health.failures + count,
     lastFailureAt: now,
     lastError: `request failed: ${error}`,
   };

@@ -200,7 +200,7 @@ async function routeAndForward(
     if (result.ok) {
       const { status, headers } = result.response;
       if (GATEWAY_FAILURES.has(status)) {
-        reportFailure(env, ctx, node.id, `answered ${status}`);
+        reportFailure(env, ctx, node.id, 'status', `answered ${status}`);
         countFailure(node.id, 'status');
       }
       if (status === 101) countEvent(node.id, AT.webSocketsOpened);
@@ -228,7 +228,7 @@ async function routeAndForward(
       );
     }
     // The board already knows a node it marked down; anything else is news for it.
-    if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.detail);
+    if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.failure, result.detail);
     countFailure(node.id, result.failure);
     tried.add(node.id);
     let step = nextStep(facts, result.failure);

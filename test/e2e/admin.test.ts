@@ -158,6 +158,8 @@ describe('with ADMIN_TOKEN', () => {
         },
         logRequests: 'all',
         replayBodyBytes: 65_536,
+        sockets: { gates: 2, maxAgeMs: 3_600_000 },
+        locationHint: null,
       },
       nodes: cluster.nodes.map((node) => ({
         id: node.id,
@@ -170,6 +172,7 @@ describe('with ADMIN_TOKEN', () => {
         mode: 'active',
         passes: expect.any(Number),
         failures: 0,
+        lastFailureAt: null,
         lastCheckAt: expect.any(Number),
         latencyMs: expect.any(Number),
         lastError: null,
