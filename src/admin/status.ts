@@ -13,37 +13,28 @@ export interface NodeReport extends NodeStatus {
   readonly traffic: NodeTraffic | null;
 }
 
+/** Config fields the status document leaves out. */
+type HiddenConfig = 'nodes' | 'nodesById' | 'allowedOrigins' | 'maxHeaderBytes' | 'maxBodyBytes';
+
 export interface StatusReport {
   readonly takenAt: number;
   /** Epoch ms since which traffic is counted, and the width of one history bucket. */
   readonly counting: { readonly since: number; readonly bucketMs: number; readonly handOvers: number };
   readonly nodes: readonly NodeReport[];
-  readonly config: {
-    readonly stickyCookie: string;
-    readonly stickyParam: string;
-    readonly pathPrefix: string;
-    readonly connectTimeoutMs: number;
-    readonly health: Config['health'];
-    readonly logRequests: Config['logRequests'];
-    readonly replayBodyBytes: number;
-    readonly sockets: Config['sockets'];
-    readonly locationHint: string | null;
-  };
+  /** The effective configuration, less the roster (each node is in `nodes`) and the admission limits. */
+  readonly config: Omit<Config, HiddenConfig | 'locationHint'> & { readonly locationHint: string | null };
   /** Calls the health board has served since it started. */
   readonly healthBoardCalls: number;
 }
 
 export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, config: Config): StatusReport {
   const {
-    stickyCookie,
-    stickyParam,
-    pathPrefix,
-    connectTimeoutMs,
-    health,
-    logRequests,
-    replayBodyBytes,
-    sockets,
-    locationHint,
+    nodes: _roster,
+    nodesById: _byId,
+    allowedOrigins: _origins,
+    maxHeaderBytes: _head,
+    maxBodyBytes: _body,
+    ...shown
   } = config;
   const byId = new Map(traffic.nodes.map((node) => [node.id, node]));
   return {
@@ -54,17 +45,7 @@ export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, con
       state: stateOf(node),
       traffic: byId.get(node.id) ?? null,
     })),
-    config: {
-      stickyCookie,
-      stickyParam,
-      pathPrefix,
-      connectTimeoutMs,
-      health,
-      logRequests,
-      replayBodyBytes,
-      sockets,
-      locationHint: locationHint ?? null,
-    },
+    config: { ...shown, locationHint: shown.locationHint ?? null },
     healthBoardCalls: snapshot.calls,
   };
 }
