@@ -3,7 +3,7 @@
  * Every line the router writes goes through {@link logEvent}.
  */
 import type { LogRequests } from './config/config';
-import type { RouteReason } from './proxy/routing';
+import type { RouteReason } from './proxy/route-reason';
 
 export interface RequestLog {
   readonly requestId: string;

@@ -3,7 +3,7 @@
  * secrets). The JSON API returns it; the status page renders it.
  */
 import type { Config } from '../config/config';
-import type { HealthSnapshot, NodeStatus } from '../health/board';
+import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
 import { type NodeState, stateOf } from '../health/node-state';
 import type { NodeTraffic, TrafficView } from '../telemetry/traffic';
 

@@ -4,7 +4,7 @@
  */
 import type { OnMarkedDown } from '../config/config';
 import type { NodeConfig } from '../config/roster';
-import type { HealthSnapshot } from './board';
+import type { HealthSnapshot } from './health-snapshot';
 import type { NodeHealth } from './state';
 
 /**

@@ -22,6 +22,7 @@ import {
 import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
 import { availabilityOf } from './availability';
 import { GateRegistry } from './gate-registry';
+import type { HealthSnapshot } from './health-snapshot';
 import { probe } from './probe';
 import {
   expireDrain,
@@ -33,22 +34,6 @@ import {
   recordPassiveFailure,
   setMode,
 } from './state';
-
-export interface NodeStatus extends NodeHealth {
-  readonly id: string;
-  readonly origin: string;
-  readonly weight: number;
-  /** The Workers VPC binding that reaches the node; null = the Worker's own fetch. */
-  readonly via: string | null;
-}
-
-export interface HealthSnapshot {
-  /** Epoch ms when the board answered. */
-  readonly takenAt: number;
-  /** RPC calls the board has served since it started: the Worker's cost of reading health. */
-  readonly calls: number;
-  readonly nodes: readonly NodeStatus[];
-}
 
 /** What the board stores per node: its health, and where it was measured (origin, and binding). */
 interface StoredNode {

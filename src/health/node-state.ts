@@ -2,7 +2,7 @@
  * One word per node for people (the status page, the status JSON, the metrics' `state` label): what
  * routing does with it now.
  */
-import type { NodeStatus } from './board';
+import type { NodeStatus } from './health-snapshot';
 
 export type NodeState = 'up' | 'down' | 'draining' | 'disabled';
 

@@ -17,7 +17,7 @@
  * cookie); on `*.workers.dev` it stores nothing, and every isolate asks the board as before. Any
  * failure of the cache is the same as a miss.
  */
-import type { HealthSnapshot } from './board';
+import type { HealthSnapshot } from './health-snapshot';
 import { isolateName } from './isolate';
 
 const CACHE_NAME = 'cobrowse-edge:health';

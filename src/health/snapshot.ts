@@ -29,9 +29,9 @@ import { logEvent } from '../log';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import { countsDue, needsHandOverTimer, takeReport } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
-import type { HealthSnapshot } from './board';
 import { boardOf } from './board-stub';
 import { FailureReports } from './failure-reports';
+import type { HealthSnapshot } from './health-snapshot';
 import { share, sharedSnapshot, sharing, usesCache } from './shared-copy';
 import type { NodeMode } from './state';
 

@@ -10,7 +10,6 @@ import type { AppEnv } from '../app-env';
 import type { LocationHint } from '../config/config';
 import type { TrafficReport } from '../telemetry/counts';
 import type { FailureKind } from './failover';
-import type { SocketGate } from './socket-gate';
 
 export const GATE_ORIGIN = 'https://gate';
 /** The roster id of the node to open the socket to; the gate looks it up in its own roster. */
@@ -52,11 +51,10 @@ export interface GateNews {
   readonly newestVersionAt: number;
 }
 
-/** The gate named `name`, created where the location hint says (near the nodes) or where first used. */
-export function gateNamed(
-  env: Pick<Env, 'SOCKETS'>,
-  name: string,
-  locationHint: LocationHint | undefined,
-): DurableObjectStub<SocketGate> {
+/**
+ * The gate named `name`, created where the location hint says (near the nodes) or where first used.
+ * The stub's type comes from the generated `Env`, so this leaf imports no class.
+ */
+export function gateNamed(env: Pick<Env, 'SOCKETS'>, name: string, locationHint: LocationHint | undefined) {
   return env.SOCKETS.get(env.SOCKETS.idFromName(name), locationHint ? { locationHint } : undefined);
 }

@@ -18,7 +18,7 @@
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import { availabilityFrom } from '../health/availability';
-import type { HealthSnapshot } from '../health/board';
+import type { HealthSnapshot } from '../health/health-snapshot';
 import {
   type HealthBindings,
   handOverSoon,

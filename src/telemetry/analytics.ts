@@ -8,7 +8,7 @@
  * the client got; blob4 the Cloudflare location (the CF-Ray suffix, `local` in local runs); blob5
  * `websocket` or `http`; double1 the status; double2 the time to response headers in ms.
  */
-import type { RouteReason } from '../proxy/routing';
+import type { RouteReason } from '../proxy/route-reason';
 
 export interface RequestPoint {
   readonly node: string;

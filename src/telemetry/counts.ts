@@ -3,7 +3,7 @@
  * so an isolate's tally, a hand-over to the health board and the board's totals are all the same
  * shape, summed index by index.
  */
-import type { RouteReason } from '../proxy/routing';
+import type { RouteReason } from '../proxy/route-reason';
 
 export const REASONS: readonly RouteReason[] = ['sticky', 'url', 'balanced', 'owner-down', 'retry'];
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;

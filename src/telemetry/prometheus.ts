@@ -6,7 +6,7 @@
  * since it first counted (`cobrowse_edge_counting_since_seconds`): they survive the board's restarts.
  */
 
-import type { HealthSnapshot } from '../health/board';
+import type { HealthSnapshot } from '../health/health-snapshot';
 import { NODE_STATES, stateOf } from '../health/node-state';
 import { FAILURE_KINDS, REASONS, STATUS_CLASSES, type TrafficTotals } from './counts';
 import type { NodeTraffic, TrafficView } from './traffic';

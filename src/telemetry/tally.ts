@@ -15,7 +15,7 @@
  * (proxy/socket-gate.ts): they report to the board themselves.
  */
 import { isolateName } from '../health/isolate';
-import type { RouteReason } from '../proxy/routing';
+import type { RouteReason } from '../proxy/route-reason';
 import {
   AT,
   COUNTERS,

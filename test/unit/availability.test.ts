@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { NodeConfig } from '../../src/config/roster';
 import { availabilityFrom } from '../../src/health/availability';
-import type { HealthSnapshot, NodeStatus } from '../../src/health/board';
+import type { HealthSnapshot, NodeStatus } from '../../src/health/health-snapshot';
 import { initialHealth, type NodeMode } from '../../src/health/state';
 
 const node = (id: string): NodeConfig => ({
