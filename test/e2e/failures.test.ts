@@ -116,8 +116,17 @@ describe('a request whose node fails', () => {
   });
 
   it('logs the failure with node, status and cause', async () => {
+    // Its own failing request (a streamed body to the dead node), so the test stands alone.
+    const res = await fetch(`${cluster.router.url}/cobrowse/dom/logged`, {
+      method: 'POST',
+      headers: pinnedTo('CB_Server_2'),
+      body: 'x'.repeat(REPLAY_BODY_BYTES + 1),
+    });
+    expect(res.status).toBe(502);
     await expect
-      .poll(() => cluster.router.logs.find((line) => line.status === 502 && line.path === '/cobrowse/dom'))
+      .poll(() =>
+        cluster.router.logs.find((line) => line.status === 502 && line.path === '/cobrowse/dom/logged'),
+      )
       .toMatchObject({
         msg: 'request',
         node: 'CB_Server_2',
