@@ -1,5 +1,6 @@
 /** Builds the Worker bundle as `wrangler deploy` would upload it: dist/index.js. Offline. */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
@@ -9,4 +10,25 @@ export function buildWorker() {
     stdio: 'ignore',
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
   });
+}
+
+/** The constants of the router's timed work, as the bundle declares them, and what the copy sets. */
+const TIMED_WORK = ['FRESH_MS', 'HAND_OVER_MS'];
+const HOUR_MS = 3_600_000;
+
+/**
+ * A copy of the bundle `path` with the timed work an hour apart (the bench's BENCH_TIMED_WORK=off);
+ * returns the copy's path, next to it (Miniflare runs bundles from inside the project). Fails loudly
+ * if a constant is not found, rather than counting a bundle that was not changed.
+ */
+export function withoutTimedWork(path) {
+  let text = readFileSync(path, 'utf8');
+  for (const name of TIMED_WORK) {
+    const declaration = new RegExp(`var ${name} = [^;]+;`);
+    if (!declaration.test(text)) throw new Error(`${path}: no "var ${name} = ..." to switch off`);
+    text = text.replace(declaration, `var ${name} = ${HOUR_MS};`);
+  }
+  const copy = path.replace(/\.js$/, '.without-timed-work.js');
+  writeFileSync(copy, text);
+  return copy;
 }
