@@ -17,8 +17,8 @@ import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import { EdgeError } from '../errors';
 import { stateOf } from '../health/node-state';
-import { readBoard, readTraffic, setNodeMode } from '../health/snapshot';
 import type { NodeMode } from '../health/state';
+import { isolate } from '../isolate';
 import { logEvent } from '../log';
 import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
 import { requireAdmin } from './auth';
@@ -64,14 +64,20 @@ ops.use(
 
 /** Health and traffic, read together from the board. */
 async function currentReport(env: AppEnv['Bindings'], config: Config): Promise<StatusReport> {
-  const [snapshot, traffic] = await Promise.all([readBoard(env), readTraffic(env)]);
+  const [snapshot, traffic] = await Promise.all([
+    isolate.health.readBoard(env),
+    isolate.health.readTraffic(env),
+  ]);
   return statusReport(snapshot, traffic, config);
 }
 
 ops.get('/status', async (c) => c.json(await currentReport(c.env, c.get('config'))));
 
 ops.get('/metrics', async (c) => {
-  const [snapshot, traffic] = await Promise.all([readBoard(c.env), readTraffic(c.env)]);
+  const [snapshot, traffic] = await Promise.all([
+    isolate.health.readBoard(c.env),
+    isolate.health.readTraffic(c.env),
+  ]);
   return c.body(metricsText(snapshot, traffic), 200, { 'content-type': METRICS_CONTENT_TYPE });
 });
 
@@ -113,7 +119,7 @@ ops.post('/nodes/:id/:action', async (c) => {
   if (!mode)
     throw new EdgeError(404, 'unknown_action', `no action "${action}": use drain, disable or enable`);
   const deadline = await drainDeadlineOf(c.req, mode);
-  const snapshot = await setNodeMode(c.env, id, mode, deadline);
+  const snapshot = await isolate.health.setNodeMode(c.env, id, mode, deadline);
   const node = snapshot?.nodes.find((each) => each.id === id);
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
   logEvent('admin', { action, node: id, requestId: c.get('requestId'), ...(deadline ? { deadline } : {}) });

@@ -4,6 +4,8 @@
  * fresher copy takes the shared one when it is fresh enough, and only otherwise asks the health board,
  * then shares what the board said: board calls grow with locations, not with isolates.
  *
+ * One SharedCopy per isolate, owned by the isolate (src/isolate.ts), which the health copy asks.
+ *
  * Sharing costs a cache read per refresh and a cache write per board call, which only pays when there
  * is someone to share with. So an isolate shares while it has seen another isolate's copy in the last
  * SHARING_TTL_MS; until then (alone in its location, as most isolates of a quiet site are) it only
@@ -18,7 +20,6 @@
  * failure of the cache is the same as a miss.
  */
 import type { HealthSnapshot } from './health-snapshot';
-import { isolateName } from './isolate';
 
 const CACHE_NAME = 'cobrowse-edge:health';
 /** Never a page of the site: a name of the router's own, in its own named cache. */
@@ -36,46 +37,54 @@ interface SharedEntry {
   readonly snapshot: HealthSnapshot;
 }
 
-let otherSeenAt = Number.NEGATIVE_INFINITY;
-/** When the next probe is due: at once for a new isolate. */
-let nextProbeAt = Number.NEGATIVE_INFINITY;
-let probes = 0;
+export class SharedCopy {
+  private otherSeenAt = Number.NEGATIVE_INFINITY;
+  /** When the next probe is due: at once for a new isolate. */
+  private nextProbeAt = Number.NEGATIVE_INFINITY;
+  private probes = 0;
 
-/** Does this isolate share now: has it seen another isolate's copy recently? */
-export function sharing(now: number): boolean {
-  return now - otherSeenAt < SHARING_TTL_MS;
-}
+  /** `name`: this isolate's name, written with what it shares to tell its own copy from others'. */
+  constructor(private readonly name: () => string) {}
 
-/** Should this refresh use the cache (look, and share what the board says)? */
-export function usesCache(now: number): boolean {
-  if (sharing(now)) return true;
-  if (now < nextProbeAt) return false;
-  nextProbeAt = now + (probes++ === 0 ? PROBE_AGAIN_MS : PROBE_EVERY_MS);
-  return true;
-}
-
-/** The location's shared snapshot, if any; notes whether another isolate put it there. */
-export async function sharedSnapshot(now: number): Promise<HealthSnapshot | undefined> {
-  try {
-    const cached = await (await caches.open(CACHE_NAME)).match(KEY);
-    if (!cached) return undefined;
-    const entry = (await cached.json()) as SharedEntry;
-    if (entry.by !== isolateName()) otherSeenAt = now;
-    return entry.snapshot;
-  } catch {
-    return undefined;
+  /** Query: does this isolate share now (has it seen another isolate's copy recently)? */
+  sharing(now: number): boolean {
+    return now - this.otherSeenAt < SHARING_TTL_MS;
   }
-}
 
-/** Shares `snapshot` with the location's other isolates. */
-export async function share(snapshot: HealthSnapshot): Promise<void> {
-  try {
-    const entry: SharedEntry = { by: isolateName(), snapshot };
-    const response = new Response(JSON.stringify(entry), {
-      headers: { 'content-type': 'application/json', 'cache-control': CACHE_CONTROL },
-    });
-    await (await caches.open(CACHE_NAME)).put(KEY, response);
-  } catch {
-    // Not shared this time: the others ask the board themselves.
+  /**
+   * Command and answer: should this refresh use the cache (look, and share what the board says)? A
+   * probe that is due counts as taken.
+   */
+  usesCache(now: number): boolean {
+    if (this.sharing(now)) return true;
+    if (now < this.nextProbeAt) return false;
+    this.nextProbeAt = now + (this.probes++ === 0 ? PROBE_AGAIN_MS : PROBE_EVERY_MS);
+    return true;
+  }
+
+  /** The location's shared snapshot, if any; notes whether another isolate put it there. */
+  async sharedSnapshot(now: number): Promise<HealthSnapshot | undefined> {
+    try {
+      const cached = await (await caches.open(CACHE_NAME)).match(KEY);
+      if (!cached) return undefined;
+      const entry = (await cached.json()) as SharedEntry;
+      if (entry.by !== this.name()) this.otherSeenAt = now;
+      return entry.snapshot;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Shares `snapshot` with the location's other isolates. */
+  async share(snapshot: HealthSnapshot): Promise<void> {
+    try {
+      const entry: SharedEntry = { by: this.name(), snapshot };
+      const response = new Response(JSON.stringify(entry), {
+        headers: { 'content-type': 'application/json', 'cache-control': CACHE_CONTROL },
+      });
+      await (await caches.open(CACHE_NAME)).put(KEY, response);
+    } catch {
+      // Not shared this time: the others ask the board themselves.
+    }
   }
 }

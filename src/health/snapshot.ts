@@ -1,5 +1,6 @@
 /**
- * The Worker's view of the health board: a per-isolate copy of its snapshot, so a request never
+ * The Worker's view of the health board (one HealthCopy, owned by the isolate: src/isolate.ts): a
+ * per-isolate copy of its snapshot, so a request never
  * waits on the Durable Object (one object serves about 1,000 requests/s; this router must serve
  * more), shared between the isolates of a location (health/shared-copy.ts) so the board's calls grow
  * with locations, not isolates.
@@ -18,21 +19,23 @@
  * asks, and the others find its answer shared before theirs come due.
  *
  * While work is open on a node (a request waiting, a stream, a WebSocket), that work calls
- * {@link refreshWhenDue} so the copy stays under FRESH_MS old even without new requests, and every
- * newer copy is handed to the {@link onSnapshot} listeners, which end the work of nodes that went away.
+ * {@link HealthCopy.refreshWhenDue} so the copy stays under FRESH_MS old even without new requests,
+ * and every newer copy is handed to the {@link HealthCopy.onNewer} listeners, which end the work of
+ * nodes that went away.
  *
- * Traffic counts (telemetry/tally.ts) ride on board calls: a refresh asks the board, not the shared
+ * Passive failure reports go to the board batched per node (health/failure-reports.ts), and traffic
+ * counts (telemetry/tally.ts) ride on board calls: a refresh asks the board, not the shared
  * copy, when this isolate's counts have waited HAND_OVER_MS.
  */
 
 import { logEvent } from '../log';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
-import { countsDue, needsHandOverTimer, takeReport } from '../telemetry/tally';
+import type { Tally } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
 import { boardOf } from './board-stub';
 import { FailureReports } from './failure-reports';
 import type { HealthSnapshot } from './health-snapshot';
-import { share, sharedSnapshot, sharing, usesCache } from './shared-copy';
+import type { SharedCopy } from './shared-copy';
 import type { NodeMode } from './state';
 
 /**
@@ -51,43 +54,9 @@ export type HealthBindings = Pick<Env, 'HEALTH'>;
 /** The part of a request's execution context this module needs. */
 type Background = Pick<ExecutionContext, 'waitUntil'>;
 
-let copy: HealthSnapshot | undefined;
-let refreshing: Promise<void> | undefined;
-const listeners = new Set<(snapshot: HealthSnapshot) => void>();
-/** This isolate's refresh age while it shares, drawn on first use (not at start-up: no random values). */
-let sharingAgeMs: number | undefined;
-
-/** The age at which this isolate's copy is refreshed: FRESH_MS, or its drawn age while it shares. */
-function refreshAge(now: number): number {
-  if (!sharing(now)) return FRESH_MS;
-  sharingAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
-  return sharingAgeMs;
-}
-
-/** Takes `snapshot` as this isolate's copy if it is newer, and tells the listeners; true if it did. */
-function keep(snapshot: HealthSnapshot): boolean {
-  if (copy && snapshot.takenAt <= copy.takenAt) return false;
-  copy = snapshot;
-  for (const listener of listeners) listener(snapshot);
-  return true;
-}
-
-/**
- * The board's answer: kept here, and shared with the location's other isolates, unless this isolate
- * already has a newer one (answers can land out of order): the location's copy never goes back in time.
- */
-async function keepAndShare(snapshot: HealthSnapshot): Promise<void> {
-  if (keep(snapshot)) await share(snapshot);
-}
-
-/** Calls `listener` with every newer snapshot this isolate learns, for the isolate's life. */
-export function onSnapshot(listener: (snapshot: HealthSnapshot) => void): void {
-  listeners.add(listener);
-}
-
-/** The newest snapshot this isolate has, without refreshing it. */
-export function latestSnapshot(): HealthSnapshot | undefined {
-  return copy;
+/** How old a snapshot's data is (never below 0, whatever the clocks say). */
+function ageOf(snapshot: HealthSnapshot, now: number): number {
+  return Math.max(0, now - snapshot.takenAt);
 }
 
 function unreachable(action: string) {
@@ -101,137 +70,180 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-/**
- * A newer snapshot: the location's shared one when it is fresh enough, else the board's, then shared
- * (health/shared-copy.ts says when the cache is used at all).
- */
-async function newerSnapshot(env: HealthBindings): Promise<void> {
-  const now = Date.now();
-  const handOver = countsDue(now);
-  const cached = usesCache(now);
-  if (cached && !handOver) {
-    const shared = await sharedSnapshot(now);
-    if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared, now) < refreshAge(now)) {
-      keep(shared);
-      return;
+export class HealthCopy {
+  /** The newest snapshot this isolate has; changed only by `keep`. */
+  private copy: HealthSnapshot | undefined;
+  /** The refresh in flight, shared by every request that wants one. */
+  private refreshing: Promise<void> | undefined;
+  private readonly listeners = new Set<(snapshot: HealthSnapshot) => void>();
+  /** This isolate's refresh age while it shares, drawn on first use (not at start-up: no random values). */
+  private sharingAgeMs: number | undefined;
+  /** Failure reports, batched per node; made on first use (the env comes with a request). */
+  private reports: FailureReports | undefined;
+
+  constructor(
+    private readonly tally: Tally,
+    private readonly shared: SharedCopy,
+  ) {}
+
+  /** Query (it may start a refresh): the latest known health, or undefined before the board answered. */
+  async read(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
+    // One clock read per request for both ages.
+    const now = Date.now();
+    const copyAge = this.age(now);
+    if (copyAge > STALE_MS) await within(this.refresh(env, ctx), COLD_WAIT_MS);
+    else if (copyAge > this.refreshAge(now)) this.refresh(env, ctx);
+    return this.copy;
+  }
+
+  /** Query: the newest snapshot this isolate has, without refreshing it. */
+  latest(): HealthSnapshot | undefined {
+    return this.copy;
+  }
+
+  /** Command: calls `listener` with every newer snapshot this isolate learns, for the isolate's life. */
+  onNewer(listener: (snapshot: HealthSnapshot) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /**
+   * Command, for open work: starts a refresh when the copy is at its refresh age (one per isolate,
+   * however much work is open), and returns the time until the next one is due, for the caller's timer.
+   */
+  refreshWhenDue(env: HealthBindings, ctx: Background): number {
+    const now = Date.now();
+    const dueIn = this.refreshAge(now) - this.age(now);
+    if (dueIn > 0) return dueIn;
+    this.refresh(env, ctx);
+    // Look again shortly: by then the refresh has landed, and the next one is a period away.
+    return FRESH_MS / 10;
+  }
+
+  /**
+   * Command, after a request was counted: makes sure its counts reach the board within about
+   * HAND_OVER_MS, however many requests are counted meanwhile. The first count of a batch starts one
+   * timer; when it fires, a refresh asks the board with the counts, unless an earlier one took them.
+   */
+  handOverSoon(env: HealthBindings, ctx: Background): void {
+    if (!this.tally.claimHandOverTimer()) return;
+    ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() => this.handOver(env, ctx)),
+    );
+  }
+
+  /**
+   * Command: reports a failed request off the response path, batched per node with the isolate's other
+   * reports; the board's answer refreshes this isolate's copy.
+   */
+  reportFailure(env: HealthBindings, ctx: Background, nodeId: string, kind: string, error: string): void {
+    this.reports ??= new FailureReports((node, count, text) =>
+      boardOf(env)
+        .reportFailure(node, text, count)
+        .then((snapshot) => this.keepAndShare(snapshot), unreachable('reportFailure')),
+    );
+    const sent = this.reports.report(nodeId, kind, error);
+    if (sent) ctx.waitUntil(sent);
+  }
+
+  /** The board's current snapshot, read now (for operators, not for routing); kept and shared. */
+  async readBoard(env: HealthBindings): Promise<HealthSnapshot> {
+    const snapshot = await boardOf(env).snapshot();
+    await this.keepAndShare(snapshot);
+    return snapshot;
+  }
+
+  /** Every node's traffic as the board has it (for operators). */
+  readTraffic(env: HealthBindings): Promise<TrafficView> {
+    return boardOf(env).traffic();
+  }
+
+  /**
+   * Command: sets a node's mode (a drain may carry a deadline, epoch ms); this isolate routes by it at
+   * once. Undefined when no node has that id.
+   */
+  async setNodeMode(
+    env: HealthBindings,
+    nodeId: string,
+    mode: NodeMode,
+    drainDeadline?: number,
+  ): Promise<HealthSnapshot | undefined> {
+    const snapshot = await boardOf(env).setMode(nodeId, mode, drainDeadline);
+    if (snapshot) await this.keepAndShare(snapshot);
+    return snapshot;
+  }
+
+  /** The age at which this isolate's copy is refreshed: FRESH_MS, or its drawn age while it shares. */
+  private refreshAge(now: number): number {
+    if (!this.shared.sharing(now)) return FRESH_MS;
+    this.sharingAgeMs ??= FRESH_MS * (0.5 + Math.random() / 2);
+    return this.sharingAgeMs;
+  }
+
+  private age(now: number): number {
+    return this.copy ? ageOf(this.copy, now) : Number.POSITIVE_INFINITY;
+  }
+
+  /** Takes `snapshot` as this isolate's copy if it is newer, and tells the listeners; true if it did. */
+  private keep(snapshot: HealthSnapshot): boolean {
+    if (this.copy && snapshot.takenAt <= this.copy.takenAt) return false;
+    this.copy = snapshot;
+    for (const listener of this.listeners) listener(snapshot);
+    return true;
+  }
+
+  /**
+   * The board's answer: kept here, and shared with the location's other isolates, unless this isolate
+   * already has a newer one (answers can land out of order): the location's copy never goes back in time.
+   */
+  private async keepAndShare(snapshot: HealthSnapshot): Promise<void> {
+    if (this.keep(snapshot)) await this.shared.share(snapshot);
+  }
+
+  /**
+   * A newer snapshot: the location's shared one when it is fresh enough, else the board's, then shared
+   * (health/shared-copy.ts says when the cache is used at all).
+   */
+  private async newerSnapshot(env: HealthBindings): Promise<void> {
+    const now = Date.now();
+    const handOver = this.tally.countsDue(now);
+    const cached = this.shared.usesCache(now);
+    if (cached && !handOver) {
+      const shared = await this.shared.sharedSnapshot(now);
+      const copy = this.copy;
+      if (shared && (!copy || shared.takenAt > copy.takenAt) && ageOf(shared, now) < this.refreshAge(now)) {
+        this.keep(shared);
+        return;
+      }
+    }
+    const snapshot = await boardOf(env).snapshot(handOver ? this.tally.takeReport() : undefined);
+    if (cached) await this.keepAndShare(snapshot);
+    else this.keep(snapshot);
+  }
+
+  /**
+   * One refresh at a time per isolate, shared by every request that wants it. The request that starts
+   * it keeps it alive with `waitUntil`: a refresh whose request ended would never settle, and
+   * `refreshing` would then block this isolate's refreshes for good.
+   */
+  private refresh(env: HealthBindings, ctx: Background): Promise<void> {
+    if (!this.refreshing) {
+      const call = this.newerSnapshot(env).catch(unreachable('snapshot'));
+      this.refreshing = within(call, REFRESH_LIMIT_MS).finally(() => {
+        this.refreshing = undefined;
+      });
+      ctx.waitUntil(this.refreshing);
+    }
+    return this.refreshing;
+  }
+
+  /**
+   * Hands the counts over now. A refresh already in flight may have begun before they were due and
+   * will not carry them: then, once it lands, another refresh does (at most a few: each takes the
+   * counts when it starts, or finds nothing due).
+   */
+  private async handOver(env: HealthBindings, ctx: Background): Promise<void> {
+    for (let attempt = 0; attempt < 3 && this.tally.countsDue(Date.now()); attempt++) {
+      await this.refresh(env, ctx);
     }
   }
-  const snapshot = await boardOf(env).snapshot(handOver ? takeReport() : undefined);
-  if (cached) await keepAndShare(snapshot);
-  else keep(snapshot);
-}
-
-/**
- * One refresh at a time per isolate, shared by every request that wants it. The request that starts it
- * keeps it alive with `waitUntil`: a refresh whose request ended would never settle, and `refreshing`
- * would then block this isolate's refreshes for good.
- */
-function refresh(env: HealthBindings, ctx: Background): Promise<void> {
-  if (!refreshing) {
-    const call = newerSnapshot(env).catch(unreachable('snapshot'));
-    refreshing = within(call, REFRESH_LIMIT_MS).finally(() => {
-      refreshing = undefined;
-    });
-    ctx.waitUntil(refreshing);
-  }
-  return refreshing;
-}
-
-/** How old a snapshot's data is (never below 0, whatever the clocks say). */
-function ageOf(snapshot: HealthSnapshot, now: number): number {
-  return Math.max(0, now - snapshot.takenAt);
-}
-
-function age(now: number): number {
-  return copy ? ageOf(copy, now) : Number.POSITIVE_INFINITY;
-}
-
-/** The latest known health, or undefined when the board has never been reached. */
-export async function readHealth(env: HealthBindings, ctx: Background): Promise<HealthSnapshot | undefined> {
-  // One clock read per request for both ages.
-  const now = Date.now();
-  const copyAge = age(now);
-  if (copyAge > STALE_MS) await within(refresh(env, ctx), COLD_WAIT_MS);
-  else if (copyAge > refreshAge(now)) refresh(env, ctx);
-  return copy;
-}
-
-/**
- * For open work: starts a refresh when the copy is at its refresh age (one per isolate, however much work is
- * open), and returns the time until the next one is due, for the caller's timer.
- */
-export function refreshWhenDue(env: HealthBindings, ctx: Background): number {
-  const now = Date.now();
-  const dueIn = refreshAge(now) - age(now);
-  if (dueIn > 0) return dueIn;
-  refresh(env, ctx);
-  // Look again shortly: by then the refresh has landed, and the next one is a period away.
-  return FRESH_MS / 10;
-}
-
-/**
- * After a request was counted: makes sure its counts reach the board within about HAND_OVER_MS,
- * however many requests are counted meanwhile. The first count of a batch starts one timer; when it
- * fires, a refresh asks the board with the counts, unless an earlier one already took them.
- */
-export function handOverSoon(env: HealthBindings, ctx: Background): void {
-  if (!needsHandOverTimer()) return;
-  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS)).then(() => handOver(env, ctx)));
-}
-
-/**
- * Hands the counts over now. A refresh already in flight may have begun before they were due and will
- * not carry them: then, once it lands, another refresh does (at most a few: each takes the counts
- * when it starts, or finds nothing due).
- */
-async function handOver(env: HealthBindings, ctx: Background): Promise<void> {
-  for (let attempt = 0; attempt < 3 && countsDue(Date.now()); attempt++) await refresh(env, ctx);
-}
-
-/** The board's current snapshot, read now (for operators, not for routing). */
-export async function readBoard(env: HealthBindings): Promise<HealthSnapshot> {
-  const snapshot = await boardOf(env).snapshot();
-  await keepAndShare(snapshot);
-  return snapshot;
-}
-
-/** Every node's traffic as the board has it (for operators). */
-export function readTraffic(env: HealthBindings): Promise<TrafficView> {
-  return boardOf(env).traffic();
-}
-
-/**
- * Sets a node's mode (a drain may carry a deadline, epoch ms); this isolate routes by it at once.
- * Undefined when no node has that id.
- */
-export async function setNodeMode(
-  env: HealthBindings,
-  nodeId: string,
-  mode: NodeMode,
-  drainDeadline?: number,
-): Promise<HealthSnapshot | undefined> {
-  const snapshot = await boardOf(env).setMode(nodeId, mode, drainDeadline);
-  if (snapshot) await keepAndShare(snapshot);
-  return snapshot;
-}
-
-/** This isolate's failure reports, batched per node (health/failure-reports.ts). */
-let reports: FailureReports | undefined;
-
-/**
- * Reports a failed request off the response path, batched per node with the isolate's other reports;
- * the board's answer refreshes this isolate's copy.
- */
-export function reportFailure(
-  env: HealthBindings,
-  ctx: Background,
-  nodeId: string,
-  kind: string,
-  error: string,
-): void {
-  reports ??= new FailureReports((node, count, text) =>
-    boardOf(env).reportFailure(node, text, count).then(keepAndShare, unreachable('reportFailure')),
-  );
-  const sent = reports.report(nodeId, kind, error);
-  if (sent) ctx.waitUntil(sent);
 }

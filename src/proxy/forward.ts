@@ -6,7 +6,7 @@
  */
 import type { NodeConfig } from '../config/roster';
 import { AT, IN_FLIGHT } from '../telemetry/counts';
-import { countEvent, countOpen } from '../telemetry/tally';
+import type { Tally } from '../telemetry/tally';
 import type { Forwarded } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
@@ -49,6 +49,8 @@ export interface ForwardOptions {
   readonly watch: (node: NodeConfig) => Watch;
   /** Keeps a watched body's request alive while it flows. */
   readonly ctx: Pick<ExecutionContext, 'waitUntil'>;
+  /** The isolate's counts: requests in flight, sockets that bypassed the gates. */
+  readonly tally: Tally;
   /** Aborts when a streamed request body ended early (client-body.ts): the attempt ends with it. */
   readonly bodyStopped: AbortSignal | undefined;
   /**
@@ -83,10 +85,10 @@ export async function forward(
     webSocket: options.webSocket,
   });
   if (options.webSocket) {
-    countOpen(node.id, IN_FLIGHT, 1);
+    options.tally.countOpen(node.id, IN_FLIGHT, 1);
     const gated = await options
       .throughGate(node, options.target, headers)
-      .finally(() => countOpen(node.id, IN_FLIGHT, -1));
+      .finally(() => options.tally.countOpen(node.id, IN_FLIGHT, -1));
     if (gated)
       return gated.ok ? { ok: true, response: served(gated.response, node, incomingUrl, options) } : gated;
     // No gate could be reached: the socket is opened from here, working but not cuttable.
@@ -119,7 +121,7 @@ export async function forward(
   );
   let upstream: Response;
   // In flight from here until the headers arrive, or while a watched body flows.
-  countOpen(node.id, IN_FLIGHT, 1);
+  options.tally.countOpen(node.id, IN_FLIGHT, 1);
   try {
     // Through the node's VPC binding when it has one: the same request, the same abort.
     upstream = await node.fetcher.fetch(node.origin + options.target, {
@@ -131,7 +133,7 @@ export async function forward(
     });
   } catch (error) {
     watch?.release();
-    countOpen(node.id, IN_FLIGHT, -1);
+    options.tally.countOpen(node.id, IN_FLIGHT, -1);
     if (ended === 'timeout') {
       return { ok: false, failure: 'timeout', detail: `no response headers within ${headerTimeoutMs} ms` };
     }
@@ -144,8 +146,8 @@ export async function forward(
   }
   if (upstream.webSocket) {
     watch?.release();
-    countOpen(node.id, IN_FLIGHT, -1);
-    countEvent(node.id, AT.webSocketsUncuttable);
+    options.tally.countOpen(node.id, IN_FLIGHT, -1);
+    options.tally.countEvent(node.id, AT.webSocketsUncuttable);
     return { ok: true, response: served(upstream, node, incomingUrl, options) };
   }
   // The node's headers are immutable: one mutable copy, made by the Response that carries them.
@@ -153,11 +155,15 @@ export async function forward(
   const length = adaptServed(response.headers, node, incomingUrl, options.requestId);
   if (response.body && (length === null || Number(length) > WATCHED_BODY_BYTES)) {
     // The body now belongs to `response`: it is piped from there (the node's stream is taken).
-    const body = flowing(response.body, length, watched(), options.ctx, node.id);
+    const bodyWatch = watched();
+    const body = flowing(response.body, length, options.ctx, () => {
+      bodyWatch.release();
+      options.tally.countOpen(node.id, IN_FLIGHT, -1);
+    });
     return { ok: true, response: new Response(body, response) };
   }
   watch?.release();
-  countOpen(node.id, IN_FLIGHT, -1);
+  options.tally.countOpen(node.id, IN_FLIGHT, -1);
   return { ok: true, response };
 }
 
@@ -186,16 +192,15 @@ function adaptServed(headers: Headers, node: NodeConfig, incomingUrl: URL, reque
 }
 
 /**
- * The node's body piped through natively, its request kept alive (and so watched) until the body ends.
- * When the node goes, the fetch is aborted, which errors the source and so the client's body. A
- * declared length is kept: a FixedLengthStream sends it as `Content-Length`.
+ * The node's body piped through natively, its request kept alive (and so watched) until the body ends,
+ * then `ended`. When the node goes, the fetch is aborted, which errors the source and so the client's
+ * body. A declared length is kept: a FixedLengthStream sends it as `Content-Length`.
  */
 function flowing(
   body: ReadableStream,
   length: string | null,
-  watch: Watch,
   ctx: Pick<ExecutionContext, 'waitUntil'>,
-  nodeId: string,
+  ended: () => void,
 ): ReadableStream {
   const { readable, writable } =
     length === null ? new IdentityTransformStream() : new FixedLengthStream(Number(length));
@@ -205,10 +210,7 @@ function flowing(
       .catch(() => {
         // The node went, or the client left: either way the stream is over.
       })
-      .finally(() => {
-        watch.release();
-        countOpen(nodeId, IN_FLIGHT, -1);
-      }),
+      .finally(ended),
   );
   return readable;
 }

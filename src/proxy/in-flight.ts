@@ -1,7 +1,8 @@
 /**
- * Work open on a node in this isolate: requests waiting for response headers, streamed response
- * bodies, relayed WebSockets. Each piece of work is watched while it is open, and ended as soon as this
- * isolate learns that its node is unavailable (down, or disabled by an operator).
+ * Work open on a node in this isolate: requests waiting for response headers and streamed response
+ * bodies (one Watches, owned by the isolate: src/isolate.ts; WebSockets are the socket gates'). Each
+ * piece of work is watched while it is open, and ended as soon as this isolate learns that its node
+ * is unavailable (down, or disabled by an operator).
  *
  * How it reaches every piece of work, whichever request learns the news: a newer health snapshot,
  * fetched by any request of the isolate, resolves the `gone` promise of each watch whose node it shows
@@ -11,21 +12,15 @@
  * there (touching another request's I/O objects directly would throw).
  *
  * While anything is watched, each watch's own timer keeps the health copy at most FRESH_MS old
- * ({@link refreshWhenDue}: one board call per isolate per second, however many watches). The timer
- * runs in the watch's request, which stays alive as long as the work does; with nothing watched,
- * nothing calls the board.
+ * ({@link HealthCopy.refreshWhenDue}: one board call per isolate per second, however many watches).
+ * The timer runs in the watch's request, which stays alive as long as the work does; with nothing
+ * watched, nothing calls the board.
  */
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import { availabilityFrom } from '../health/availability';
 import type { HealthSnapshot } from '../health/health-snapshot';
-import {
-  type HealthBindings,
-  handOverSoon,
-  latestSnapshot,
-  onSnapshot,
-  refreshWhenDue,
-} from '../health/snapshot';
+import type { HealthBindings, HealthCopy } from '../health/snapshot';
 
 export interface Watch {
   /** Resolves when the node becomes unavailable; never rejects, and never resolves after release. */
@@ -40,53 +35,63 @@ interface Watched {
   readonly wake: () => void;
 }
 
-const watched = new Set<Watched>();
-
 function isGone(entry: Watched, snapshot: HealthSnapshot | undefined): boolean {
   return availabilityFrom(snapshot, entry.config.health.onMarkedDown)(entry.node) === 'unavailable';
 }
 
-onSnapshot((snapshot) => {
-  for (const entry of watched) {
-    if (isGone(entry, snapshot)) {
-      watched.delete(entry);
-      entry.wake();
-    }
-  }
-});
+export class Watches {
+  /** What is watched now: added by {@link watch}, removed on release or when its node goes. */
+  private readonly watched = new Set<Watched>();
 
-/**
- * Watches work open on `node` from now until it is released or its node goes. Call it from the request
- * that owns the work, with that request's env and context.
- */
-export function watchNode(
-  node: NodeConfig,
-  config: Config,
-  env: HealthBindings,
-  ctx: Pick<ExecutionContext, 'waitUntil'>,
-): Watch {
-  let wake = () => {};
-  const gone = new Promise<void>((resolve) => (wake = resolve));
-  const entry: Watched = { node, config, wake };
-  let timer = 0;
-  const release = () => {
-    watched.delete(entry);
-    clearTimeout(timer);
-    // The work's end changed this isolate's gauges: the board hears of it within a second.
-    handOverSoon(env, ctx);
-  };
-  // The node may have gone before the work was watched.
-  if (isGone(entry, latestSnapshot())) {
-    wake();
+  constructor(private readonly health: HealthCopy) {
+    health.onNewer((snapshot) => {
+      for (const entry of this.watched) {
+        if (isGone(entry, snapshot)) {
+          this.watched.delete(entry);
+          entry.wake();
+        }
+      }
+    });
+  }
+
+  /** Query: how many pieces of work are watched (for tests). */
+  get size(): number {
+    return this.watched.size;
+  }
+
+  /**
+   * Command: watches work open on `node` from now until it is released or its node goes. Call it from
+   * the request that owns the work, with that request's env and context.
+   */
+  watch(
+    node: NodeConfig,
+    config: Config,
+    env: HealthBindings,
+    ctx: Pick<ExecutionContext, 'waitUntil'>,
+  ): Watch {
+    let wake = () => {};
+    const gone = new Promise<void>((resolve) => (wake = resolve));
+    const entry: Watched = { node, config, wake };
+    let timer = 0;
+    const release = () => {
+      this.watched.delete(entry);
+      clearTimeout(timer);
+      // The work's end changed this isolate's gauges: the board hears of it soon.
+      this.health.handOverSoon(env, ctx);
+    };
+    // The node may have gone before the work was watched.
+    if (isGone(entry, this.health.latest())) {
+      wake();
+      return { gone, release };
+    }
+    this.watched.add(entry);
+    const keepFresh = () => {
+      if (!this.watched.has(entry)) return;
+      timer = setTimeout(keepFresh, this.health.refreshWhenDue(env, ctx));
+    };
+    keepFresh();
+    // Once gone, the timer has no more work: the request may end.
+    gone.then(() => clearTimeout(timer));
     return { gone, release };
   }
-  watched.add(entry);
-  const keepFresh = () => {
-    if (!watched.has(entry)) return;
-    timer = setTimeout(keepFresh, refreshWhenDue(env, ctx));
-  };
-  keepFresh();
-  // Once gone, the timer has no more work: the request may end.
-  gone.then(() => clearTimeout(timer));
-  return { gone, release };
 }

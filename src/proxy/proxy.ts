@@ -10,17 +10,15 @@ import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
-import { handOverSoon, readHealth, reportFailure } from '../health/snapshot';
+import { isolate } from '../isolate';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
 import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
-import { countAnswer, countEvent, countFailure } from '../telemetry/tally';
 import { headTooLarge, refusal } from './admission';
 import { ClientBody } from './client-body';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
 import { isWebSocketHandshake, setsCookie } from './headers';
-import { watchNode } from './in-flight';
 import { mergeSlashes } from './path-policy';
 import { isLimited, limitRefusal } from './rate-limits';
 import { elsewhereRoute, isWithin, readPin, route, takesNewSessions } from './routing';
@@ -111,10 +109,10 @@ async function routeAndForward(
     const durationMs = Date.now() - started;
     const { node, reason, status } = outcome;
     if (node !== null && reason !== null) {
-      countAnswer(node, reason, status);
+      isolate.tally.countAnswer(node, reason, status);
       // The session's own node failed it: counted there, where the operator looks for the cause.
-      if (reason === 'owner-down' && pin) countEvent(pin.node.id, AT.sessionsEnded);
-      handOverSoon(env, ctx);
+      if (reason === 'owner-down' && pin) isolate.tally.countEvent(pin.node.id, AT.sessionsEnded);
+      isolate.health.handOverSoon(env, ctx);
       writeRequestPoint(env.TRAFFIC, { node, reason, status, requestId, webSocket, durationMs }, ctx);
     }
     const retriedFrom = [...tried].filter((id) => id !== node);
@@ -161,7 +159,7 @@ async function routeAndForward(
       throw limited;
     }
   }
-  const availabilityOf = availabilityFrom(await readHealth(env, ctx), onMarkedDown);
+  const availabilityOf = availabilityFrom(await isolate.health.read(env, ctx), onMarkedDown);
   // A new session goes where new sessions may go, whatever its pin says.
   if (
     pin &&
@@ -187,7 +185,8 @@ async function routeAndForward(
     headerTimeoutMs: config.connectTimeoutMs,
     requestId,
     webSocket,
-    watch: (node: NodeConfig) => watchNode(node, config, env, ctx),
+    watch: (node: NodeConfig) => isolate.watches.watch(node, config, env, ctx),
+    tally: isolate.tally,
     ctx,
     bodyStopped: streamed?.stopped,
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
@@ -200,11 +199,11 @@ async function routeAndForward(
     if (result.ok) {
       const { status, headers } = result.response;
       if (GATEWAY_FAILURES.has(status)) {
-        reportFailure(env, ctx, node.id, 'status', `answered ${status}`);
-        countFailure(node.id, 'status');
+        isolate.health.reportFailure(env, ctx, node.id, 'status', `answered ${status}`);
+        isolate.tally.countFailure(node.id, 'status');
       }
-      if (status === 101) countEvent(node.id, AT.webSocketsOpened);
-      else if (setsCookie(headers, config.stickyCookie)) countEvent(node.id, AT.newSessions);
+      if (status === 101) isolate.tally.countEvent(node.id, AT.webSocketsOpened);
+      else if (setsCookie(headers, config.stickyCookie)) isolate.tally.countEvent(node.id, AT.newSessions);
       logAs({ node: node.id, reason, status });
       return result.response;
     }
@@ -228,8 +227,9 @@ async function routeAndForward(
       );
     }
     // The board already knows a node it marked down; anything else is news for it.
-    if (result.failure !== 'node-down') reportFailure(env, ctx, node.id, result.failure, result.detail);
-    countFailure(node.id, result.failure);
+    if (result.failure !== 'node-down')
+      isolate.health.reportFailure(env, ctx, node.id, result.failure, result.detail);
+    isolate.tally.countFailure(node.id, result.failure);
     tried.add(node.id);
     let step = nextStep(facts, result.failure);
     if (step.kind === 'confirm') step = nextStep(facts, result.failure, await isDead(node, config.health));
@@ -246,7 +246,7 @@ async function routeAndForward(
         { node: node.id },
       );
     }
-    const availableNow = availabilityFrom(await readHealth(env, ctx), onMarkedDown);
+    const availableNow = availabilityFrom(await isolate.health.read(env, ctx), onMarkedDown);
     const next = elsewhereRoute(config, availableNow, tried, step.reason, Math.random());
     if (!next) {
       logAs({ node: node.id, reason, status: 503, failure: result.detail });

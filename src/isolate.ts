@@ -1,0 +1,38 @@
+/**
+ * The isolate's own state, in one object with one documented instance ({@link isolate}), as Caddy's
+ * reverse proxy keeps its one documented global. Everything a request of this isolate leaves behind
+ * for the next one lives here, and only here:
+ *
+ * | piece | what it holds | who changes it, and when |
+ * |---|---|---|
+ * | `name` | this isolate's id (a UUID, made on first use: random values cannot be made at start-up) | nobody, once made |
+ * | `tally` (telemetry/tally.ts) | traffic counts since the last hand-over, gauges of work open | the proxy handler as it answers; a refresh that asks the board takes them |
+ * | `shared` (health/shared-copy.ts) | whether other isolates of the location were seen, when to probe | a refresh, when it looks at the location's cache |
+ * | `health` (health/snapshot.ts) | the health copy, the refresh in flight, failure reports in flight | a refresh (a request finding the copy old, open work's timer, the hand-over timer), an operator action, a failure report's answer |
+ * | `watches` (proxy/in-flight.ts) | requests waiting for headers and streams in flight | the request that owns the work (watch, release); a newer health copy (its node went) |
+ *
+ * Modules get the piece they need from here (passed in, or through their caller), never from each
+ * other's module state; a test can make a fresh `Isolate`.
+ */
+
+import { SharedCopy } from './health/shared-copy';
+import { HealthCopy } from './health/snapshot';
+import { Watches } from './proxy/in-flight';
+import { Tally } from './telemetry/tally';
+
+export class Isolate {
+  private id: string | undefined;
+  readonly tally = new Tally(() => this.name());
+  readonly shared = new SharedCopy(() => this.name());
+  readonly health = new HealthCopy(this.tally, this.shared);
+  readonly watches = new Watches(this.health);
+
+  /** This isolate's name, for what it tells others about itself (the board, the location's cache). */
+  name(): string {
+    this.id ??= crypto.randomUUID();
+    return this.id;
+  }
+}
+
+/** The isolate this code runs in: the one instance every request of it shares. */
+export const isolate = new Isolate();
