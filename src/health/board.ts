@@ -8,7 +8,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { LoginLockout } from '../admin/login-lockout';
 import type { AppEnv } from '../app-env';
-import { type Config, parseConfig } from '../config/config';
+import type { Config } from '../config/config';
+import { configFor } from '../config/load';
 import { logEvent } from '../log';
 import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
 import type { TrafficReport } from '../telemetry/counts';
@@ -46,7 +47,6 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private calls = 0;
   /** Of those calls, the ones that carried an isolate's traffic counts. */
   private handOvers = 0;
-  private parsed: Config | undefined;
   private counted: TrafficState | undefined;
   private readonly isolates: IsolateGauges = new Map();
   private readonly gates = new GateRegistry();
@@ -188,13 +188,9 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     saveTraffic(this.ctx.storage.kv, state, record(state, this.isolates, report, Date.now()));
   }
 
+  /** The config, through the Worker's own loader (parsed once per env; a broken one throws its 500). */
   private config(): Config {
-    if (!this.parsed) {
-      const result = parseConfig(this.env);
-      if (!result.ok) throw new Error(`invalid config: ${result.problems.join('; ')}`);
-      this.parsed = result.config;
-    }
-    return this.parsed;
+    return configFor(this.env);
   }
 
   /**
