@@ -13,7 +13,7 @@ import { pathProblem } from './path-policy';
  * Methods that change state on a node: a page of another site must not send them with a visitor's
  * cookies. CometD's HTTP transports post every message, so this covers them.
  */
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const STATE_CHANGING = new Set(['POST', 'PUT', 'DELETE']);
 
 /** CometD's callback-polling transport names its callback in this query parameter. */
 const JSONP_PARAM = 'jsonp';

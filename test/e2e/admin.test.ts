@@ -62,7 +62,7 @@ describe('with ADMIN_TOKEN', () => {
     ['Basic with no password separator', { authorization: `Basic ${btoa(ADMIN_TOKEN)}` }],
     ['Basic that is not base64', { authorization: 'Basic %%%' }],
   ])('refuses %s with 401', async (label, credentials) => {
-    // A client address of its own: failed logins are rate limited per address (ADMIN_AUTH_LIMIT).
+    // A client address of its own: failed logins are counted per address (by the health board).
     const headers = { ...credentials, 'cf-connecting-ip': `198.51.100.${label.length}` };
     for (const path of ['/__lb/status', '/__lb/']) {
       const res = await fetch(cluster.router.url + path, { headers });
