@@ -5,7 +5,7 @@
  * holds the power to cut the socket; the socket itself is piped natively, never touched here.
  */
 import type { NodeConfig } from '../config/roster';
-import { AT, IN_FLIGHT } from '../telemetry/counts';
+import { AT } from '../telemetry/counts';
 import type { Tally } from '../telemetry/tally';
 import type { Forwarded } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
@@ -27,6 +27,14 @@ const WATCH_AFTER_MS = 250;
 const WATCHED_BODY_BYTES = 65_536;
 
 /**
+ * How long open work counts in flight without a sign of life: a request is watched after
+ * WATCH_AFTER_MS, and its watch renews the lease at least once a second while the request lives. If
+ * the platform cancels the invocation (its client left), no code after an await runs, the timer stops
+ * with it, and the work leaves the gauge this long after.
+ */
+const LEASE_MS = 5000;
+
+/**
  * Does forwarding `request` send a body? Never for GET and HEAD: fetch() refuses one there, yet workerd
  * gives a GET an empty body when its client sent `Content-Length: 0`.
  */
@@ -45,8 +53,11 @@ export interface ForwardOptions {
   readonly requestId: string;
   /** Is the request a WebSocket opening handshake? */
   readonly webSocket: boolean;
-  /** Starts watching the node for this request (in-flight.ts, bound to this request's env and context). */
-  readonly watch: (node: NodeConfig) => Watch;
+  /**
+   * Starts watching the node for this request (in-flight.ts, bound to this request's env and context);
+   * `alive` is called on each of the watch's ticks while the request lives.
+   */
+  readonly watch: (node: NodeConfig, alive: () => void) => Watch;
   /** Keeps a watched body's request alive while it flows. */
   readonly ctx: Pick<ExecutionContext, 'waitUntil'>;
   /** The isolate's counts: requests in flight, sockets that bypassed the gates. */
@@ -85,10 +96,9 @@ export async function forward(
     webSocket: options.webSocket,
   });
   if (options.webSocket) {
-    options.tally.countOpen(node.id, IN_FLIGHT, 1);
-    const gated = await options
-      .throughGate(node, options.target, headers)
-      .finally(() => options.tally.countOpen(node.id, IN_FLIGHT, -1));
+    // In flight while the gate waits for the node (at most the header limit).
+    const handshake = options.tally.openWork(node.id, options.headerTimeoutMs + LEASE_MS);
+    const gated = await options.throughGate(node, options.target, headers).finally(handshake.end);
     if (gated)
       return gated.ok ? { ok: true, response: served(gated.response, node, incomingUrl, options) } : gated;
     // No gate could be reached: the socket is opened from here, working but not cuttable.
@@ -103,10 +113,13 @@ export async function forward(
   };
   // The client's body failed: the node must not get the part it has as if it were all.
   options.bodyStopped?.addEventListener('abort', () => controller.abort(), { once: true });
+  // In flight from here until the headers arrive, or while a watched body flows; the watch's timer
+  // renews the lease while the request lives.
+  const inFlight = options.tally.openWork(node.id, LEASE_MS);
   let watch: Watch | undefined;
   const watched = () => {
     if (!watch) {
-      watch = options.watch(node);
+      watch = options.watch(node, inFlight.renew);
       watch.gone.then(() => end('node-down'));
     }
     return watch;
@@ -120,8 +133,6 @@ export async function forward(
     Math.min(WATCH_AFTER_MS, headerTimeoutMs),
   );
   let upstream: Response;
-  // In flight from here until the headers arrive, or while a watched body flows.
-  options.tally.countOpen(node.id, IN_FLIGHT, 1);
   try {
     // Through the node's VPC binding when it has one: the same request, the same abort.
     upstream = await node.fetcher.fetch(node.origin + options.target, {
@@ -133,7 +144,7 @@ export async function forward(
     });
   } catch (error) {
     watch?.release();
-    options.tally.countOpen(node.id, IN_FLIGHT, -1);
+    inFlight.end();
     if (ended === 'timeout') {
       return { ok: false, failure: 'timeout', detail: `no response headers within ${headerTimeoutMs} ms` };
     }
@@ -146,7 +157,7 @@ export async function forward(
   }
   if (upstream.webSocket) {
     watch?.release();
-    options.tally.countOpen(node.id, IN_FLIGHT, -1);
+    inFlight.end();
     options.tally.countEvent(node.id, AT.webSocketsUncuttable);
     return { ok: true, response: served(upstream, node, incomingUrl, options) };
   }
@@ -158,12 +169,12 @@ export async function forward(
     const bodyWatch = watched();
     const body = flowing(response.body, length, options.ctx, () => {
       bodyWatch.release();
-      options.tally.countOpen(node.id, IN_FLIGHT, -1);
+      inFlight.end();
     });
     return { ok: true, response: new Response(body, response) };
   }
   watch?.release();
-  options.tally.countOpen(node.id, IN_FLIGHT, -1);
+  inFlight.end();
   return { ok: true, response };
 }
 

@@ -33,7 +33,16 @@ interface Watched {
   readonly node: NodeConfig;
   readonly config: Config;
   readonly wake: () => void;
+  /** When its timer last ran: a watch whose request was cancelled stops ticking, and is forgotten. */
+  tickedAt: number;
 }
+
+/**
+ * A watch whose timer has not run for this long belongs to a request the platform cancelled (its
+ * client left: no code after an await runs, its timers stop): it is forgotten, not woken. The timer
+ * runs at least once a second while its request lives.
+ */
+const FORGET_AFTER_MS = 5000;
 
 function isGone(entry: Watched, snapshot: HealthSnapshot | undefined): boolean {
   return availabilityFrom(snapshot, entry.config.health.onMarkedDown)(entry.node) === 'unavailable';
@@ -45,8 +54,11 @@ export class Watches {
 
   constructor(private readonly health: HealthCopy) {
     health.onNewer((snapshot) => {
+      const now = Date.now();
       for (const entry of this.watched) {
-        if (isGone(entry, snapshot)) {
+        if (now - entry.tickedAt > FORGET_AFTER_MS) {
+          this.watched.delete(entry);
+        } else if (isGone(entry, snapshot)) {
           this.watched.delete(entry);
           entry.wake();
         }
@@ -61,17 +73,19 @@ export class Watches {
 
   /**
    * Command: watches work open on `node` from now until it is released or its node goes. Call it from
-   * the request that owns the work, with that request's env and context.
+   * the request that owns the work, with that request's env and context; `alive` is called on each
+   * tick of the watch's timer, which runs while the request lives.
    */
   watch(
     node: NodeConfig,
     config: Config,
     env: HealthBindings,
     ctx: Pick<ExecutionContext, 'waitUntil'>,
+    alive: () => void = () => {},
   ): Watch {
     let wake = () => {};
     const gone = new Promise<void>((resolve) => (wake = resolve));
-    const entry: Watched = { node, config, wake };
+    const entry: Watched = { node, config, wake, tickedAt: Date.now() };
     let timer = 0;
     const release = () => {
       this.watched.delete(entry);
@@ -87,6 +101,8 @@ export class Watches {
     this.watched.add(entry);
     const keepFresh = () => {
       if (!this.watched.has(entry)) return;
+      entry.tickedAt = Date.now();
+      alive();
       timer = setTimeout(keepFresh, this.health.refreshWhenDue(env, ctx));
     };
     keepFresh();

@@ -185,7 +185,7 @@ async function routeAndForward(
     headerTimeoutMs: config.connectTimeoutMs,
     requestId,
     webSocket,
-    watch: (node: NodeConfig) => isolate.watches.watch(node, config, env, ctx),
+    watch: (node: NodeConfig, alive: () => void) => isolate.watches.watch(node, config, env, ctx, alive),
     tally: isolate.tally,
     ctx,
     bodyStopped: streamed?.stopped,

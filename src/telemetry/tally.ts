@@ -20,16 +20,38 @@ import {
   COUNTERS,
   type FailureKind,
   GAUGES,
-  type IN_FLIGHT,
+  IN_FLIGHT,
   type NodeCounts,
   rowOf,
   type TrafficReport,
 } from './counts';
 import { HAND_OVER_MS } from './hand-over';
 
+/** No work open: one shared empty value, so asking costs nothing. */
+const EMPTY: NodeCounts = Object.freeze({}) as NodeCounts;
+
+/**
+ * A piece of work counted in the in-flight gauge until it ends, or until it was not renewed for its
+ * time to live. Why a lease and not +1/-1: when a client leaves, the platform may cancel the invocation,
+ * and then no code after an `await` runs (no -1); the work's own timer (its watch) renews the lease
+ * while it lives, and stops with it.
+ */
+export interface Lease {
+  /** The work is still open: it counts for another time to live. */
+  renew(): void;
+  /** The work ended. */
+  end(): void;
+}
+
+interface OpenWork {
+  readonly node: string;
+  until: number;
+}
+
 export class Tally {
   private counts: NodeCounts = {};
-  private readonly gauges: NodeCounts = {};
+  /** Work open now, each until it ends or its lease runs out (see {@link Lease}). */
+  private readonly open = new Set<OpenWork>();
   private counted = false;
   private scheduled = false;
   private handedOverAt = 0;
@@ -54,11 +76,23 @@ export class Tally {
     (this.countsOf(node)[at] as number)++;
   }
 
-  /** Command: work open on `node` in this isolate: +1 when it opens, -1 when it ends. */
-  countOpen(node: string, gauge: typeof IN_FLIGHT, by: 1 | -1): void {
-    (rowOf(this.gauges, node, GAUGES)[gauge] as number) += by;
+  /**
+   * Command: work opens on `node` (a request waiting for headers, a stream, a handshake); it counts in
+   * flight until the lease ends, or `ttlMs` after it was opened or last renewed.
+   */
+  openWork(node: string, ttlMs: number): Lease {
+    const work: OpenWork = { node, until: Date.now() + ttlMs };
+    this.open.add(work);
     // A changed gauge is news for the board too: a drained node's last request ending must show.
     this.counted = true;
+    return {
+      renew: () => {
+        work.until = Date.now() + ttlMs;
+      },
+      end: () => {
+        if (this.open.delete(work)) this.counted = true;
+      },
+    };
   }
 
   /**
@@ -81,7 +115,7 @@ export class Tally {
 
   /** Command: the counts since the last report and the gauges now; the counts start again from zero. */
   takeReport(): TrafficReport {
-    const report = { isolate: this.name(), counts: this.counts, gauges: structuredClone(this.gauges) };
+    const report = { isolate: this.name(), counts: this.counts, gauges: this.gauges(Date.now()) };
     this.counts = {};
     this.counted = false;
     this.scheduled = false;
@@ -94,8 +128,21 @@ export class Tally {
    * counts, or the board would forget them (GAUGE_TTL_MS) while a request is still open.
    */
   private workOpen(): boolean {
-    for (const values of Object.values(this.gauges)) if (values.some((value) => value > 0)) return true;
-    return false;
+    return this.gauges(Date.now()) !== EMPTY;
+  }
+
+  /** The in-flight gauge per node now; work whose lease ran out is forgotten. */
+  private gauges(now: number): NodeCounts {
+    let gauges = EMPTY;
+    for (const work of this.open) {
+      if (work.until < now) {
+        this.open.delete(work);
+        continue;
+      }
+      if (gauges === EMPTY) gauges = {};
+      (rowOf(gauges, work.node, GAUGES)[IN_FLIGHT] as number)++;
+    }
+    return gauges;
   }
 
   private countsOf(node: string): number[] {

@@ -71,9 +71,34 @@ describe('the tally', () => {
     expect(report.counts.n1?.[AT.status(503)]).toBe(1);
     // Nothing counted since: not due; work open keeps its gauges due every HAND_OVER_MS.
     expect(tally.countsDue(Date.now() + HAND_OVER_MS)).toBe(false);
-    tally.countOpen('n1', IN_FLIGHT, 1);
+    tally.openWork('n1', 10_000);
+    tally.takeReport();
     expect(tally.countsDue(Date.now())).toBe(false);
     expect(tally.countsDue(Date.now() + HAND_OVER_MS)).toBe(true);
+  });
+
+  it('counts work in flight while its lease lives: ended at once, or forgotten once not renewed', () => {
+    vi.useFakeTimers();
+    try {
+      const tally = new Tally(() => 'isolate-a');
+      const inFlight = () => tally.takeReport().gauges.n1?.[IN_FLIGHT] ?? 0;
+      const ended = tally.openWork('n1', 5000);
+      const renewed = tally.openWork('n1', 5000);
+      // A request whose invocation the platform cancelled: nothing after its await runs, nobody renews.
+      tally.openWork('n1', 5000);
+      expect(inFlight()).toBe(3);
+      ended.end();
+      expect(inFlight()).toBe(2);
+      vi.advanceTimersByTime(4000);
+      renewed.renew();
+      vi.advanceTimersByTime(2000);
+      // The cancelled one ran out; the renewed one lives on.
+      expect(inFlight()).toBe(1);
+      renewed.end();
+      expect(inFlight()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -160,6 +185,25 @@ describe('the watches', () => {
     expect(watches.size).toBe(1);
     two.release();
     expect(watches.size).toBe(0);
+  });
+
+  it('forgets the watch of a request that stopped ticking (its invocation was cancelled)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { copy, learn } = health();
+      const watches = new Watches(copy);
+      const ticks: number[] = [];
+      // Its timer never runs again after the first tick: the request is gone.
+      watches.watch(node('n1'), config, {} as Pick<Env, 'HEALTH'>, ctx, () => ticks.push(Date.now()));
+      vi.clearAllTimers();
+      expect(ticks).toHaveLength(1);
+      expect(watches.size).toBe(1);
+      vi.advanceTimersByTime(6000);
+      learn(snapshotAt(Date.now()));
+      expect(watches.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('wakes at once work on a node already known gone', async () => {
