@@ -16,15 +16,16 @@
  * - A bodyless GET, HEAD or OPTIONS is safe to send anywhere: without a pin at once, pinned once its
  *   owner is known to be gone.
  */
+import type { FailureKind as CountedFailureKind } from '../telemetry/counts';
 
-/** How an attempt ended without an answer from the node. */
-export type FailureKind =
-  /** Refused or reset before response headers. */
-  | 'unreachable'
-  /** No response headers within CONNECT_TIMEOUT_MS, while the node still passed its checks. */
-  | 'timeout'
-  /** The health board marked the node down (or an operator disabled it) while the request waited. */
-  | 'node-down';
+/**
+ * How an attempt ended without an answer from the node: one of the failure kinds counted per node
+ * (telemetry/counts.ts, where they are defined once), less `status` (the node did answer, 502/503/504):
+ * `unreachable` (refused or reset before response headers), `timeout` (no response headers within
+ * CONNECT_TIMEOUT_MS while the node still passed its checks), `node-down` (the health board marked the
+ * node down, or an operator disabled it, while the request waited).
+ */
+export type FailureKind = Exclude<CountedFailureKind, 'status'>;
 
 /** How one attempt at a node ended: its answer, or how it failed. */
 export type Forwarded =

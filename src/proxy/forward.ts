@@ -98,7 +98,7 @@ export async function forward(
   if (options.webSocket) {
     // In flight while the gate waits for the node (at most the header limit).
     const handshake = options.tally.openWork(node.id, options.headerTimeoutMs + LEASE_MS);
-    const gated = await options.throughGate(node, options.target, headers).finally(handshake.end);
+    const gated = await options.throughGate(node, options.target, headers).finally(() => handshake.end());
     if (gated)
       return gated.ok ? { ok: true, response: served(gated.response, node, incomingUrl, options) } : gated;
     // No gate could be reached: the socket is opened from here, working but not cuttable.
@@ -119,7 +119,7 @@ export async function forward(
   let watch: Watch | undefined;
   const watched = () => {
     if (!watch) {
-      watch = options.watch(node, inFlight.renew);
+      watch = options.watch(node, () => inFlight.renew());
       watch.gone.then(() => end('node-down'));
     }
     return watch;

@@ -43,9 +43,27 @@ export interface Lease {
   end(): void;
 }
 
-interface OpenWork {
-  readonly node: string;
+/** One piece of open work: a class, not closures, since every proxied request opens one. */
+class OpenWork implements Lease {
   until: number;
+
+  constructor(
+    private readonly open: Set<OpenWork>,
+    readonly node: string,
+    private readonly ttlMs: number,
+    private readonly changed: () => void,
+  ) {
+    this.until = Date.now() + ttlMs;
+    open.add(this);
+  }
+
+  renew(): void {
+    this.until = Date.now() + this.ttlMs;
+  }
+
+  end(): void {
+    if (this.open.delete(this)) this.changed();
+  }
 }
 
 export class Tally {
@@ -81,19 +99,14 @@ export class Tally {
    * flight until the lease ends, or `ttlMs` after it was opened or last renewed.
    */
   openWork(node: string, ttlMs: number): Lease {
-    const work: OpenWork = { node, until: Date.now() + ttlMs };
-    this.open.add(work);
     // A changed gauge is news for the board too: a drained node's last request ending must show.
     this.counted = true;
-    return {
-      renew: () => {
-        work.until = Date.now() + ttlMs;
-      },
-      end: () => {
-        if (this.open.delete(work)) this.counted = true;
-      },
-    };
+    return new OpenWork(this.open, node, ttlMs, this.gaugeChanged);
   }
+
+  private readonly gaugeChanged = () => {
+    this.counted = true;
+  };
 
   /**
    * Command and answer: does a batch of counts need its hand-over timer? True for the first count after
