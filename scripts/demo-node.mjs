@@ -54,6 +54,13 @@ let healthStatus = 200;
 const seenPaths = [];
 /** Body bytes of every request, counted as they arrive, whether the body ended or was cut. */
 const received = [];
+/** Long-polls and streams open now: one that stays after its client left is what tests look for. */
+const open = { polls: 0, streams: 0 };
+/** Counts a held request in `open[kind]` until its answer went out or its connection closed. */
+const hold = (res, kind) => {
+  open[kind]++;
+  res.on('close', () => open[kind]--);
+};
 
 /**
  * A JSON answer with its length, as Co-browse's Jetty sends its small answers; chunked when a test
@@ -71,7 +78,7 @@ const notOwner = (res, session) =>
 const routes = {
   'GET /health': (_req, res) =>
     json(res, healthStatus, { status: healthStatus === 200 ? 'ok' : 'unhealthy' }),
-  'GET /control': (_req, res) => json(res, 200, { healthStatus, seenPaths, received }),
+  'GET /control': (_req, res) => json(res, 200, { healthStatus, seenPaths, received, open }),
   'POST /control': (_req, res, url) => {
     healthStatus = Number(url.searchParams.get('status') ?? 200);
     json(res, 200, { healthStatus });
@@ -94,6 +101,7 @@ const routes = {
     const session = url.searchParams.get('session');
     if (session && !sessions.has(session)) return notOwner(res, session);
     const wait = Math.min(Number(url.searchParams.get('wait') ?? 2000), 60_000);
+    hold(res, 'polls');
     const timer = setTimeout(
       () => json(res, 200, { session, events: [{ type: 'tick', at: Date.now() }] }),
       wait,
@@ -103,6 +111,7 @@ const routes = {
   'GET /stream': (req, res, url) => {
     const chunks = Number(url.searchParams.get('chunks') ?? 5);
     const interval = Number(url.searchParams.get('interval') ?? 200);
+    hold(res, 'streams');
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-demo-node': id });
     let sent = 0;
     const timer = setInterval(() => {

@@ -65,6 +65,12 @@ export interface ForwardOptions {
   /** Aborts when a streamed request body ended early (client-body.ts): the attempt ends with it. */
   readonly bodyStopped: AbortSignal | undefined;
   /**
+   * Aborts when the client went away (the incoming `request.signal`, which the runtime aborts on a
+   * client disconnect with the `enable_request_signal` flag): the attempt ends with it, so the node
+   * stops holding a request nobody waits for.
+   */
+  readonly clientGone: AbortSignal;
+  /**
    * Sends a WebSocket handshake through a socket gate (socket-gates.ts, bound to this request's env
    * and config): the node's answer or failure, or undefined when no gate can be reached.
    */
@@ -111,8 +117,10 @@ export async function forward(
     ended ??= why;
     controller.abort();
   };
-  // The client's body failed: the node must not get the part it has as if it were all.
-  options.bodyStopped?.addEventListener('abort', () => controller.abort(), { once: true });
+  // The client's body failed (the node must not get the part it has as if it were all), or the client
+  // went away (nobody waits for the answer): either ends the attempt.
+  endWith(options.bodyStopped, controller);
+  endWith(options.clientGone, controller);
   // In flight from here until the headers arrive, or while a watched body flows; the watch's timer
   // renews the lease while the request lives.
   const inFlight = options.tally.openWork(node.id, LEASE_MS);
@@ -176,6 +184,12 @@ export async function forward(
   watch?.release();
   inFlight.end();
   return { ok: true, response };
+}
+
+/** Aborts `controller` when `signal` aborts (or now, if it already has). */
+function endWith(signal: AbortSignal | undefined, controller: AbortController): void {
+  if (signal?.aborted) controller.abort();
+  else signal?.addEventListener('abort', () => controller.abort(), { once: true });
 }
 
 /**

@@ -3,6 +3,7 @@
  * follow proxy/failover.ts (another node, a check whether the node is dead, or the error); report
  * failures to the health board off the response path; log the outcome.
  */
+import type { UnofficialStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import { configFor } from '../config/load';
@@ -30,6 +31,9 @@ const RETRY_AFTER_S = 5;
 
 /** Answers from a node that count against its health (it is failing, not the request). */
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
+
+/** The status logged for a request whose client went away first: nginx's, which operators know. */
+const CLIENT_GONE = 499 as UnofficialStatusCode;
 
 /** Methods that are safe to repeat anywhere when they carry no body. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -189,6 +193,7 @@ async function routeAndForward(
     tally: isolate.tally,
     ctx,
     bodyStopped: streamed?.stopped,
+    clientGone: request.signal,
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
       throughGate(env, config, node, gateTarget, headers),
   };
@@ -206,6 +211,12 @@ async function routeAndForward(
       else if (setsCookie(headers, config.stickyCookie)) isolate.tally.countEvent(node.id, AT.newSessions);
       logAs({ node: node.id, reason, status });
       return result.response;
+    }
+    // The client went away while its node worked on the request (the attempt was ended for it): nobody
+    // reads this answer, and the node is not blamed.
+    if (request.signal.aborted) {
+      logAs({ node: node.id, reason, status: CLIENT_GONE, failure: 'client-gone' });
+      throw new EdgeError(CLIENT_GONE, 'client_gone', 'the client went away before its node answered');
     }
     // A node drops a head larger than it accepts: the client is told that, and the node is not blamed.
     const tooLarge = result.failure === 'unreachable' && headTooLarge(request, target, config);

@@ -62,8 +62,11 @@ describe('wrangler.toml', () => {
   });
 });
 
-/** Compatibility behaviours the router relies on, with the date each became the default. */
-const RELIED_ON = [
+/**
+ * Compatibility behaviours the router relies on, with the date each became the default (none: it must
+ * be named in compatibility_flags).
+ */
+const RELIED_ON: { flag: string; off: string; since?: string }[] = [
   {
     flag: 'handle_cross_request_promise_resolution',
     off: 'no_handle_cross_request_promise_resolution',
@@ -71,6 +74,8 @@ const RELIED_ON = [
   },
   // The port of a node's URL honoured by fetch().
   { flag: 'allow_custom_ports', off: 'ignore_custom_ports', since: '2024-09-02' },
+  // A client's disconnect aborts request.signal, which ends its request at the node.
+  { flag: 'enable_request_signal', off: 'disable_request_signal' },
 ];
 
 describe.each([undefined, 'production'])('the %s environment', (environment) => {
@@ -78,8 +83,9 @@ describe.each([undefined, 'production'])('the %s environment', (environment) => 
     const config = unstable_readConfig({ config: 'wrangler.toml', env: environment });
     const flags: string[] = config.compatibility_flags ?? [];
     for (const { flag, off, since } of RELIED_ON) {
-      const on = flags.includes(flag) || (String(config.compatibility_date) >= since && !flags.includes(off));
-      expect(on, `${flag} (default since ${since})`).toBe(true);
+      const byDate =
+        since !== undefined && String(config.compatibility_date) >= since && !flags.includes(off);
+      expect(flags.includes(flag) || byDate, `${flag} (default since ${since ?? 'never'})`).toBe(true);
     }
   });
 });
