@@ -4,6 +4,8 @@ export interface Started {
   readonly pid: number;
   stop(): Promise<void>;
 }
+/** The router's compatibility date and flags, as wrangler.toml sets them. */
+export const ROUTER_RUNTIME: { readonly compatibilityDate: string; readonly compatibilityFlags: string[] };
 export function routerWorker(
   nodes: readonly { id: string; url: string; via?: string | undefined }[],
   vars?: Record<string, unknown>,

@@ -12,8 +12,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { unstable_readConfig } from 'wrangler';
 
-const COMPATIBILITY_DATE = '2026-10-30';
+/**
+ * The runtime the router is deployed with, read from wrangler.toml (its one source): the compatibility
+ * date, which every Worker here runs at, and the router's flags.
+ */
+const deployed = unstable_readConfig({ config: 'wrangler.toml' });
+const COMPATIBILITY_DATE = deployed.compatibility_date;
+export const ROUTER_RUNTIME = {
+  compatibilityDate: COMPATIBILITY_DATE,
+  compatibilityFlags: deployed.compatibility_flags,
+};
 
 /** PIDs of this process's workerd children: Miniflare does not say which one it started. */
 function workerdChildren() {
@@ -50,6 +60,7 @@ export async function startMiniflare(worker, shared = {}) {
  */
 export function routerWorker(nodes, vars = {}) {
   return {
+    ...ROUTER_RUNTIME,
     scriptPath: 'dist/index.js',
     bindings: { NODES: nodes.map(({ id, url, via }) => (via ? { id, url, via } : { id, url })), ...vars },
     durableObjects: {

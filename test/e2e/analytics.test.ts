@@ -5,7 +5,7 @@
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { routerWorker } from '../../scripts/bench/targets.mjs';
+import { ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
 import { openSocket } from './clients';
 import { type DemoNode, startNodes } from './cluster';
 import { sleep } from './traffic';
@@ -39,11 +39,15 @@ beforeAll(async () => {
         {
           name: 'router',
           modules: true,
-          compatibilityDate: '2026-10-30',
           ...router,
           serviceBindings: { TRAFFIC: { name: 'dataset', entrypoint: 'Dataset' } },
         },
-        { name: 'dataset', modules: true, compatibilityDate: '2026-10-30', script: DATASET_STAND_IN },
+        {
+          name: 'dataset',
+          modules: true,
+          compatibilityDate: ROUTER_RUNTIME.compatibilityDate,
+          script: DATASET_STAND_IN,
+        },
       ],
       // The router's options come from targets.mjs, untyped.
     } as Parameters<typeof convertV4MiniflareOptions>[0]),

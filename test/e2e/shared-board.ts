@@ -4,13 +4,14 @@
  * runs many isolates in front of one Durable Object.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { ROUTER_RUNTIME } from '../../scripts/bench/targets.mjs';
 
 /** `count` routers named `router-0` ... with these bindings. */
 export function routersSharingOneBoard(count: number, bindings: Record<string, unknown>): Miniflare {
   const workers = Array.from({ length: count }, (_, i) => ({
     name: `router-${i}`,
     modules: true,
-    compatibilityDate: '2026-10-30',
+    ...ROUTER_RUNTIME,
     scriptPath: 'dist/index.js',
     bindings,
     durableObjects: {

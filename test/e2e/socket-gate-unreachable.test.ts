@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { routerWorker } from '../../scripts/bench/targets.mjs';
+import { ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
 import { openSocket } from './clients';
 import { type DemoNode, rosterOf, startNodes } from './cluster';
 import { sleep } from './traffic';
@@ -32,7 +32,6 @@ beforeAll(async () => {
       workers: [
         {
           name: 'router',
-          compatibilityDate: '2026-10-30',
           modules: true,
           ...worker,
           durableObjects: {
@@ -42,7 +41,7 @@ beforeAll(async () => {
         },
         {
           name: 'unreachable-gate',
-          compatibilityDate: '2026-10-30',
+          compatibilityDate: ROUTER_RUNTIME.compatibilityDate,
           modules: true,
           script: `import { DurableObject } from 'cloudflare:workers';
             export class UnreachableGate extends DurableObject {
