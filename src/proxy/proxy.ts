@@ -193,7 +193,6 @@ async function routeAndForward(
     tally: isolate.tally,
     ctx,
     bodyStopped: streamed?.stopped,
-    clientGone: request.signal,
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
       throughGate(env, config, node, gateTarget, headers),
   };
