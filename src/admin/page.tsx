@@ -84,7 +84,16 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; formToken:
         </>
       )}
       <dt>weight</dt>
-      <dd>{node.weight}</dd>
+      <dd>
+        {node.weight}
+        {node.slowStartShare < 1 && ` (slow start: ${Math.round(node.slowStartShare * 100)} % of it)`}
+      </dd>
+      <dt>open sessions</dt>
+      <dd data-full={node.full ? 'true' : undefined}>
+        {node.openSessions ?? 0}
+        {node.maxSessions != null && ` of ${node.maxSessions}`}
+        {node.full && ' (full: new sessions go elsewhere)'}
+      </dd>
       <dt>health</dt>
       <dd>
         {node.up ? 'up' : 'down'} ({node.passes} passed, {node.failures} failed in a row)

@@ -4,11 +4,17 @@
  */
 import type { Config } from '../config/config';
 import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
+import { atCapacity, servingSince } from '../health/node-load';
 import { type NodeState, stateOf } from '../health/node-state';
+import { slowStartShare } from '../proxy/balance';
 import type { NodeTraffic, TrafficView } from '../telemetry/traffic';
 
 export interface NodeReport extends NodeStatus {
   readonly state: NodeState;
+  /** Its open sessions reached its `maxSessions`: new sessions go elsewhere. */
+  readonly full: boolean;
+  /** Its share of new sessions in slow start (SLOW_START_S), from 0.1 to 1 (1: not slowed). */
+  readonly slowStartShare: number;
   /** Its traffic across every isolate (telemetry/traffic.ts); null when the board has none for it. */
   readonly traffic: NodeTraffic | null;
 }
@@ -43,6 +49,8 @@ export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, con
     nodes: snapshot.nodes.map((node) => ({
       ...node,
       state: stateOf(node),
+      full: atCapacity(node.openSessions ?? 0, node.maxSessions),
+      slowStartShare: slowStartShare(servingSince(node), snapshot.takenAt, config.balance.slowStartMs),
       traffic: byId.get(node.id) ?? null,
     })),
     config: { ...shown, locationHint: shown.locationHint ?? null },

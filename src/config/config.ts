@@ -24,6 +24,7 @@ export interface Config {
   /** Time a node has to send response headers before it counts as failed. Default 45000 ms. */
   readonly connectTimeoutMs: number;
   readonly health: HealthConfig;
+  readonly balance: BalanceConfig;
   /** Which requests write a log line: `all` (default), `errors` (failures, retries, owner-down), `off`. */
   readonly logRequests: LogRequests;
   /**
@@ -50,6 +51,25 @@ export interface Config {
    * the nodes, whose checks and sockets they carry. Undefined (default): where first used.
    */
   readonly locationHint: LocationHint | undefined;
+}
+
+/**
+ * How a new session's node is chosen among the serving nodes that are not full (proxy/balance.ts).
+ * `least-sessions`: of two nodes drawn by weight, the one with fewer open sessions per unit of weight
+ * (HAProxy's `leastconn` with the power of two choices, so that isolates reading the same counts do
+ * not all pick the same node). `random`: by weight alone.
+ */
+export type Balance = 'least-sessions' | 'random';
+
+export interface BalanceConfig {
+  /** Default `least-sessions`. */
+  readonly policy: Balance;
+  /**
+   * A node that came up, was enabled or was added gets a share of new sessions that grows linearly
+   * from SLOW_START_FLOOR to its whole weight over this window (HAProxy's `slowstart`): a restarted
+   * Co-browse node is a cold JVM. Default 60 s; 0 turns it off. Pinned traffic is never held back.
+   */
+  readonly slowStartMs: number;
 }
 
 /** Durable Object location hints (Cloudflare's list). */
@@ -128,6 +148,9 @@ export const DEFAULTS = {
   // A gate keeps each socket cuttable this long (about 1 KiB per socket, open or ended); a Co-browse
   // session seldom lasts longer, and one that does reconnects to its node once an hour.
   SOCKET_MAX_AGE_S: 3600,
+  BALANCE: 'least-sessions',
+  // A JVM's JIT warms up over its first minute or so of traffic.
+  SLOW_START_S: 60,
 } as const;
 
 /** RFC 6265 cookie-name (an RFC 7230 token). */
@@ -153,6 +176,15 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
     ),
     connectTimeoutMs: read.integer('CONNECT_TIMEOUT_MS', DEFAULTS.CONNECT_TIMEOUT_MS, 100, 600_000),
     health: parseHealth(read),
+    balance: {
+      policy: read.string(
+        'BALANCE',
+        DEFAULTS.BALANCE,
+        /^(least-sessions|random)$/,
+        'least-sessions or random',
+      ) as Balance,
+      slowStartMs: read.integer('SLOW_START_S', DEFAULTS.SLOW_START_S, 0, 3600) * 1000,
+    },
     logRequests: read.string(
       'LOG_REQUESTS',
       DEFAULTS.LOG_REQUESTS,

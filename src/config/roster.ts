@@ -23,6 +23,11 @@ export interface NodeConfig {
   readonly weight: number;
   /** Name of the Fetcher binding (Workers VPC) that reaches the node; undefined = the Worker's fetch. */
   readonly via: string | undefined;
+  /**
+   * Most open sessions the node is sized for (its sockets and waiting requests, as the board counts
+   * them): once reached, new sessions go elsewhere; its pinned traffic always passes. Undefined: no limit.
+   */
+  readonly maxSessions?: number | undefined;
   /** The one way to send the node a request: `env[via]`, or the global scope (its `fetch()`). */
   readonly fetcher: NodeFetcher;
 }
@@ -32,7 +37,8 @@ const NODE_ID = /^[A-Za-z0-9_.~-]{1,64}$/;
 /** A binding name as wrangler accepts it (a JavaScript identifier). */
 const BINDING_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
 const MAX_WEIGHT = 1000;
-const SHAPE = '{ id, url, weight?, via? }';
+const MAX_SESSIONS = 10_000_000;
+const SHAPE = '{ id, url, weight?, via?, maxSessions? }';
 
 /**
  * Parses `NODES` (already read from its TOML or JSON form) against the Worker's `env`, whose bindings
@@ -77,7 +83,7 @@ function parseNode(
     problems.push(`${path}: must be an object ${SHAPE}`);
     return undefined;
   }
-  const { id, url, weight = 1, via, ...rest } = entry as Record<string, unknown>;
+  const { id, url, weight = 1, via, maxSessions, ...rest } = entry as Record<string, unknown>;
   const before = problems.length;
   for (const key of Object.keys(rest)) problems.push(`${path}.${key}: unknown field`);
   if (typeof id !== 'string' || !NODE_ID.test(id)) {
@@ -88,12 +94,24 @@ function parseNode(
   if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
     problems.push(`${path}.weight: must be an integer from 0 to ${MAX_WEIGHT}`);
   }
+  if (
+    maxSessions !== undefined &&
+    (typeof maxSessions !== 'number' ||
+      !Number.isInteger(maxSessions) ||
+      maxSessions < 1 ||
+      maxSessions > MAX_SESSIONS)
+  ) {
+    problems.push(
+      `${path}.maxSessions: must be an integer from 1 to ${MAX_SESSIONS} (leave it out for no limit)`,
+    );
+  }
   if (problems.length > before || !fetcher) return undefined;
   return {
     id: id as string,
     origin: origin as string,
     weight: weight as number,
     via: via as string | undefined,
+    maxSessions: maxSessions as number | undefined,
     fetcher,
   };
 }

@@ -12,8 +12,9 @@ import type { Config } from '../config/config';
 import { configFor } from '../config/load';
 import { logEvent } from '../log';
 import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
-import type { TrafficReport } from '../telemetry/counts';
+import { HELD_WEBSOCKETS, IN_FLIGHT, type TrafficReport } from '../telemetry/counts';
 import {
+  currentGauges,
   type IsolateGauges,
   record,
   type TrafficState,
@@ -26,6 +27,7 @@ import { GateRegistry } from './gate-registry';
 import type { HealthSnapshot } from './health-snapshot';
 import { probe } from './probe';
 import {
+  addedHealth,
   expireDrain,
   initialHealth,
   type NodeHealth,
@@ -201,8 +203,9 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     const node = this.config().nodesById.get(nodeId);
     const stored = this.ctx.storage.kv.get<StoredNode>(`node:${nodeId}`);
     const sameNode = stored && stored.origin === node?.origin && (stored.via ?? null) === (node.via ?? null);
-    // Spread over a fresh start: health stored by an older version gets the fields it lacks.
-    return sameNode ? { ...initialHealth(), ...stored.health } : initialHealth();
+    // Spread over a fresh start: health stored by an older version gets the fields it lacks. A node
+    // not stored yet is added now (stored with its first update: its first check, within a round).
+    return sameNode ? { ...initialHealth(), ...stored.health } : addedHealth(Date.now());
   }
 
   /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */
@@ -260,13 +263,17 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   }
 
   private read(): HealthSnapshot {
-    const nodes = this.config().nodes.map(({ id, origin, weight, via }) => ({
+    const now = Date.now();
+    const gauges = currentGauges(this.isolates, now);
+    const nodes = this.config().nodes.map(({ id, origin, weight, via, maxSessions }) => ({
       id,
       origin,
       weight,
       via: via ?? null,
+      maxSessions: maxSessions ?? null,
       ...this.healthOf(id),
+      openSessions: (gauges[id]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[id]?.[IN_FLIGHT] ?? 0),
     }));
-    return { takenAt: Date.now(), calls: this.calls, nodes };
+    return { takenAt: now, calls: this.calls, nodes };
   }
 }

@@ -81,6 +81,14 @@ export function initialHealth(): NodeHealth {
 }
 
 /**
+ * A node the board sees for the first time (a new roster entry, or a node now at another address): up
+ * until checked, and added `now`, which starts its slow start (health/node-load.ts).
+ */
+export function addedHealth(now: number): NodeHealth {
+  return withTransition(initialHealth(), now, 'up', 'added to the roster');
+}
+
+/**
  * Applies one active check, sent at `sentAt` (default: `now`). A pass from a check sent before the
  * node's latest failure says nothing about that failure (the node may have died in between): it is
  * recorded as a check, but resets no failure and counts as no pass.

@@ -10,12 +10,15 @@ import { configFor } from '../config/load';
 import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
+import type { HealthSnapshot } from '../health/health-snapshot';
+import { loadFrom } from '../health/node-load';
 import { isDead } from '../health/probe';
 import { isolate } from '../isolate';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
 import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
 import { headTooLarge, refusal } from './admission';
+import type { Placement } from './balance';
 import { ClientBody } from './client-body';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
@@ -87,6 +90,22 @@ function noNodeAvailable(details: Record<string, unknown> = {}): EdgeError {
   return new EdgeError(503, 'no_node_available', 'no Co-browse node can take this request now', details, {
     'retry-after': String(RETRY_AFTER_S),
   });
+}
+
+/** Every serving node has reached its `maxSessions`: a new session must wait (pinned traffic passes). */
+function clusterFull(details: Record<string, unknown> = {}): EdgeError {
+  return new EdgeError(
+    503,
+    'cluster_full',
+    'every Co-browse node is at its session limit; try again shortly',
+    details,
+    { 'retry-after': String(RETRY_AFTER_S) },
+  );
+}
+
+/** What choosing a node for a new session reads now (proxy/balance.ts). */
+function placementOf(snapshot: HealthSnapshot | undefined, config: Config): Placement {
+  return { loadOf: loadFrom(snapshot), balance: config.balance, now: Date.now(), random: Math.random };
 }
 
 async function routeAndForward(
@@ -163,21 +182,25 @@ async function routeAndForward(
       throw limited;
     }
   }
-  const availabilityOf = availabilityFrom(await isolate.health.read(env, ctx), onMarkedDown);
+  const snapshot = await isolate.health.read(env, ctx);
+  const availabilityOf = availabilityFrom(snapshot, onMarkedDown);
+  const placement = placementOf(snapshot, config);
   // A new session goes where new sessions may go, whatever its pin says.
   if (
     pin &&
     request.method === 'POST' &&
-    !takesNewSessions(pin.node, availabilityOf) &&
+    !takesNewSessions(pin.node, availabilityOf, placement.loadOf) &&
     isHandshake(path, body)
   ) {
     pin = undefined;
   }
-  let chosen = route(pin, config, availabilityOf, Math.random());
-  if (!chosen) {
-    logAs({ node: null, reason: null, status: 503 });
-    throw noNodeAvailable();
+  const first = route(pin, config, availabilityOf, placement);
+  if (typeof first !== 'object') {
+    const refused = first === 'full' ? clusterFull() : noNodeAvailable();
+    logAs({ node: null, reason: null, status: 503, failure: refused.code });
+    throw refused;
   }
+  let chosen = first;
   const facts: AttemptFacts = {
     pinned: pin !== undefined,
     safeWithoutBody: body === null && SAFE_METHODS.has(request.method),
@@ -256,11 +279,18 @@ async function routeAndForward(
         { node: node.id },
       );
     }
-    const availableNow = availabilityFrom(await isolate.health.read(env, ctx), onMarkedDown);
-    const next = elsewhereRoute(config, availableNow, tried, step.reason, Math.random());
-    if (!next) {
+    const now = await isolate.health.read(env, ctx);
+    const next = elsewhereRoute(
+      config,
+      availabilityFrom(now, onMarkedDown),
+      tried,
+      step.reason,
+      placementOf(now, config),
+    );
+    if (typeof next !== 'object') {
       logAs({ node: node.id, reason, status: 503, failure: result.detail });
-      throw noNodeAvailable({ node: node.id, failure: result.detail });
+      const details = { node: node.id, failure: result.detail };
+      throw next === 'full' ? clusterFull(details) : noNodeAvailable(details);
     }
     chosen = next;
   }

@@ -8,6 +8,7 @@
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import type { AvailabilityOf } from '../health/availability';
+import { chooseNewSessionNode, isFull, type Placement } from './balance';
 import type { RouteReason } from './route-reason';
 
 export interface Pin {
@@ -74,49 +75,39 @@ export function cookieValues(header: string | null, name: string): string[] {
   return values;
 }
 
-/**
- * Picks a node by weight among the `eligible` nodes that take new sessions (weight above 0).
- * `random` is a number in [0, 1), passed in so tests can choose it.
- */
-export function chooseByWeight(
-  nodes: readonly NodeConfig[],
-  eligible: (node: NodeConfig) => boolean,
-  random: number,
-): NodeConfig | undefined {
-  const candidates = nodes.filter((node) => node.weight > 0 && eligible(node));
-  const total = candidates.reduce((sum, node) => sum + node.weight, 0);
-  let point = random * total;
-  for (const node of candidates) {
-    point -= node.weight;
-    if (point < 0) return node;
-  }
-  return candidates.at(-1);
-}
-
-/** Does `node` take new sessions now: serving, with a weight above 0? */
-export function takesNewSessions(node: NodeConfig, availabilityOf: AvailabilityOf): boolean {
-  return node.weight > 0 && availabilityOf(node) === 'serving';
+/** Does `node` take new sessions now: serving, with a weight above 0, not full? */
+export function takesNewSessions(
+  node: NodeConfig,
+  availabilityOf: AvailabilityOf,
+  loadOf: Placement['loadOf'],
+): boolean {
+  return node.weight > 0 && availabilityOf(node) === 'serving' && !isFull(node, loadOf(node));
 }
 
 /**
- * The route of a request. Pinned to a serving or draining node: there (draining stops only new
- * sessions). Pinned to a down or disabled node: a serving node, which ends the session. No pin: a
- * serving node by weight. Undefined when no node can take the request.
+ * The route of a request. Pinned to a serving or draining node: there, full or not (draining stops
+ * only new sessions; capacity too). Pinned to a down or disabled node: a serving node, which ends the
+ * session. No pin: a serving node chosen for a new session (proxy/balance.ts). Undefined when no node
+ * serves, `full` when every serving node is full.
  */
 export function route(
   pin: Pin | undefined,
   config: Config,
   availabilityOf: AvailabilityOf,
-  random: number,
-): Route | undefined {
+  placement: Placement,
+): Route | 'full' | undefined {
   if (pin && availabilityOf(pin.node) !== 'unavailable') return { node: pin.node, reason: pin.source };
-  const node = chooseByWeight(config.nodes, (candidate) => availabilityOf(candidate) === 'serving', random);
-  if (!node) return undefined;
-  return { node, reason: pin ? 'owner-down' : 'balanced' };
+  const node = chooseNewSessionNode(
+    config.nodes,
+    (candidate) => availabilityOf(candidate) === 'serving',
+    placement,
+  );
+  return typeof node === 'object' ? { node, reason: pin ? 'owner-down' : 'balanced' } : node;
 }
 
 /**
- * Another serving node, not yet tried, for a request whose node failed before answering: reason
+ * Another serving node with room, not yet tried, chosen as for a new session, for a request whose node
+ * failed before answering (undefined when none serves, `full` when all that do are full): reason
  * `owner-down` when the request was pinned to the failed node, `retry` when it was not.
  */
 export function elsewhereRoute(
@@ -124,12 +115,12 @@ export function elsewhereRoute(
   availabilityOf: AvailabilityOf,
   tried: ReadonlySet<string>,
   reason: 'owner-down' | 'retry',
-  random: number,
-): Route | undefined {
-  const node = chooseByWeight(
+  placement: Placement,
+): Route | 'full' | undefined {
+  const node = chooseNewSessionNode(
     config.nodes,
     (candidate) => !tried.has(candidate.id) && availabilityOf(candidate) === 'serving',
-    random,
+    placement,
   );
-  return node ? { node, reason } : undefined;
+  return typeof node === 'object' ? { node, reason } : node;
 }

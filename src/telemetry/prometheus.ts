@@ -7,6 +7,7 @@
  */
 
 import type { HealthSnapshot } from '../health/health-snapshot';
+import { atCapacity } from '../health/node-load';
 import { NODE_STATES, stateOf } from '../health/node-state';
 import { FAILURE_KINDS, REASONS, STATUS_CLASSES, type TrafficTotals } from './counts';
 import type { NodeTraffic, TrafficView } from './traffic';
@@ -143,6 +144,29 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
       'gauge',
       "The node's share of new sessions, as configured.",
       nodes.map(({ health }) => [{ node: health.id }, health.weight]),
+    ),
+    family(
+      'cobrowse_edge_node_open_sessions',
+      'gauge',
+      "The node's open sessions as new sessions are balanced by them: WebSockets held plus requests in flight.",
+      nodes.map(({ health }) => [{ node: health.id }, health.openSessions ?? 0]),
+    ),
+    family(
+      'cobrowse_edge_node_max_sessions',
+      'gauge',
+      "The node's configured session limit (maxSessions); absent for a node without one.",
+      nodes.flatMap(({ health }): Sample[] =>
+        health.maxSessions == null ? [] : [[{ node: health.id }, health.maxSessions]],
+      ),
+    ),
+    family(
+      'cobrowse_edge_node_full',
+      'gauge',
+      'Whether the node reached its session limit (1): new sessions go elsewhere, its pinned traffic passes.',
+      nodes.map(({ health }) => [
+        { node: health.id },
+        atCapacity(health.openSessions ?? 0, health.maxSessions) ? 1 : 0,
+      ]),
     ),
     family(
       'cobrowse_edge_node_check_failures',

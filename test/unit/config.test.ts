@@ -85,11 +85,11 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    [{}, ['NODES: required: an array of { id, url, weight?, via? }']],
+    [{}, ['NODES: required: an array of { id, url, weight?, via?, maxSessions? }']],
     [{ NODES: '[{' }, [expect.stringMatching(/^NODES: not valid JSON/)]],
-    [{ NODES: [] }, ['NODES: must be a non-empty array of { id, url, weight?, via? }']],
-    [{ NODES: {} }, ['NODES: must be a non-empty array of { id, url, weight?, via? }']],
-    [{ NODES: ['x'] }, ['NODES[0]: must be an object { id, url, weight?, via? }']],
+    [{ NODES: [] }, ['NODES: must be a non-empty array of { id, url, weight?, via?, maxSessions? }']],
+    [{ NODES: {} }, ['NODES: must be a non-empty array of { id, url, weight?, via?, maxSessions? }']],
+    [{ NODES: ['x'] }, ['NODES[0]: must be an object { id, url, weight?, via?, maxSessions? }']],
     [
       { NODES: [{ id: 'a b', url: 'http://a' }] },
       ["NODES[0].id: must be 1-64 characters of A-Z a-z 0-9 _ . ~ - (the node's route name)"],

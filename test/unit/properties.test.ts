@@ -7,8 +7,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
 import type { Availability } from '../../src/health/availability';
+import type { NodeLoad } from '../../src/health/node-load';
+import { chooseNewSessionNode, isFull, type Placement } from '../../src/proxy/balance';
 import { FIELD_NAME, HOP_BY_HOP, upstreamRequestHeaders } from '../../src/proxy/headers';
-import { chooseByWeight, cookieValues, readPin, route } from '../../src/proxy/routing';
+import { cookieValues, readPin, route } from '../../src/proxy/routing';
 
 // CI replays one fixed sample, so a red run reproduces; local runs draw new inputs every time.
 if (process.env.CI) fc.configureGlobal({ seed: 20_261_124 });
@@ -76,8 +78,14 @@ describe('for any pin, health and randomness', () => {
         (cookie, states, random) => {
           const stateOf = (node: { id: string }) => states[ROSTER_IDS.indexOf(node.id)] ?? 'unavailable';
           const pin = readPin(new URL('https://e/cobrowse'), `gcbSessionServer=${cookie}`, config);
-          const chosen = route(pin, config, stateOf, random);
-          if (!chosen) return;
+          const placement: Placement = {
+            loadOf: () => ({ openSessions: 0, servingSince: null }),
+            balance: { policy: 'least-sessions', slowStartMs: 0 },
+            now: 0,
+            random: () => random,
+          };
+          const chosen = route(pin, config, stateOf, placement);
+          if (typeof chosen !== 'object') return;
           expect(rosterNodes.has(chosen.node)).toBe(true);
           expect(stateOf(chosen.node)).not.toBe('unavailable');
           if (chosen.reason === 'balanced' || chosen.reason === 'owner-down') {
@@ -90,20 +98,36 @@ describe('for any pin, health and randomness', () => {
     );
   });
 
-  it('choice by weight picks an eligible node with weight, whenever one exists', () => {
+  it('a new session goes to an eligible node with weight and room, whenever one exists', () => {
+    const load = fc.record({
+      openSessions: fc.nat({ max: 200 }),
+      servingSince: fc.option(fc.nat({ max: 120_000 })),
+    });
     fc.assert(
       fc.property(
         fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-        (eligible, random) => {
-          const pick = chooseByWeight(
-            config.nodes,
-            (node) => eligible[config.nodes.indexOf(node)] === true,
-            random,
-          );
-          const any = config.nodes.some((node, index) => eligible[index] && node.weight > 0);
-          expect(pick !== undefined).toBe(any);
-          if (pick) expect(eligible[config.nodes.indexOf(pick)] && pick.weight > 0).toBe(true);
+        fc.array(load, { minLength: 4, maxLength: 4 }),
+        fc.array(fc.option(fc.integer({ min: 1, max: 200 })), { minLength: 4, maxLength: 4 }),
+        fc.constantFrom('least-sessions', 'random'),
+        fc.infiniteStream(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })),
+        (eligible, loads, capacities, policy, randoms) => {
+          const nodes = config.nodes.map((node, index) => ({
+            ...node,
+            maxSessions: capacities[index] ?? undefined,
+          }));
+          const loadOf = (node: { id: string }) => loads[ROSTER_IDS.indexOf(node.id)] as NodeLoad;
+          const isEligible = (node: { id: string }) => eligible[ROSTER_IDS.indexOf(node.id)] === true;
+          const pick = chooseNewSessionNode(nodes, isEligible, {
+            loadOf,
+            balance: { policy, slowStartMs: 60_000 },
+            now: 60_000,
+            random: () => randoms.next().value as number,
+          });
+          const serving = nodes.filter((node) => isEligible(node) && node.weight > 0);
+          const withRoom = serving.filter((node) => !isFull(node, loadOf(node)));
+          if (serving.length === 0) expect(pick).toBeUndefined();
+          else if (withRoom.length === 0) expect(pick).toBe('full');
+          else expect(withRoom).toContain(pick);
         },
       ),
     );

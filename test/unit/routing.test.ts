@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
 import type { Availability, AvailabilityOf } from '../../src/health/availability';
-import { chooseByWeight, cookieValues, elsewhereRoute, readPin, route } from '../../src/proxy/routing';
+import { noLoad } from '../../src/health/node-load';
+import { chooseNewSessionNode, type Placement } from '../../src/proxy/balance';
+import { cookieValues, elsewhereRoute, readPin, route } from '../../src/proxy/routing';
 
 function configOf(env: Record<string, unknown>): Config {
   const result = parseConfig(env);
@@ -18,6 +20,13 @@ const config = configOf({
 });
 const everyoneUp: AvailabilityOf = () => 'serving';
 const up = () => true;
+/** Choice by weight alone, with `random` as every random number: the same input, the same node. */
+const byWeight = (random: number): Placement => ({
+  loadOf: noLoad,
+  balance: { policy: 'random', slowStartMs: 0 },
+  now: 0,
+  random: () => random,
+});
 
 describe('cookieValues', () => {
   it.each([
@@ -81,28 +90,30 @@ describe('readPin', () => {
   });
 });
 
-describe('chooseByWeight', () => {
+describe('choice by weight (BALANCE = random)', () => {
   it.each([
     [0, 'CB_Server_1'],
     [0.2499, 'CB_Server_1'],
     [0.25, 'CB_Server_2'],
     [0.9999, 'CB_Server_2'],
   ])('random %d picks %s (weights 1:3, a weight-0 node never)', (random, expected) => {
-    expect(chooseByWeight(config.nodes, up, random)?.id).toBe(expected);
+    expect(chooseNewSessionNode(config.nodes, up, byWeight(random))).toMatchObject({ id: expected });
   });
 
   it('spreads new sessions in proportion to weight', () => {
     const counts = new Map<string, number>();
     for (let i = 0; i < 1000; i++) {
-      const id = chooseByWeight(config.nodes, up, i / 1000)?.id ?? 'none';
+      const chosen = chooseNewSessionNode(config.nodes, up, byWeight(i / 1000));
+      const id = typeof chosen === 'object' ? chosen.id : 'none';
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     expect(Object.fromEntries(counts)).toEqual({ CB_Server_1: 250, CB_Server_2: 750 });
   });
 
   it('skips unavailable nodes and gives none when nobody is left', () => {
-    expect(chooseByWeight(config.nodes, (node) => node.id !== 'CB_Server_2', 0.9)?.id).toBe('CB_Server_1');
-    expect(chooseByWeight(config.nodes, () => false, 0.5)).toBeUndefined();
+    const notTwo = (node: { id: string }) => node.id !== 'CB_Server_2';
+    expect(chooseNewSessionNode(config.nodes, notTwo, byWeight(0.9))).toMatchObject({ id: 'CB_Server_1' });
+    expect(chooseNewSessionNode(config.nodes, () => false, byWeight(0.5))).toBeUndefined();
   });
 });
 
@@ -124,28 +135,32 @@ describe('route', () => {
     ['draining', undefined, 0.1, 'CB_Server_2', 'balanced'],
     ['unavailable', undefined, 0.1, 'CB_Server_2', 'balanced'],
   ] as const)('CB_Server_1 %s, pin %#: %s by %s', (state, pin, random, node, reason) => {
-    expect(route(pin, config, with1(state), random)).toMatchObject({ node: { id: node }, reason });
+    expect(route(pin, config, with1(state), byWeight(random))).toMatchObject({ node: { id: node }, reason });
   });
 
   it('gives no route when no node is serving, even for a pin to a draining node', () => {
-    expect(route(sticky, config, () => 'unavailable', 0.1)).toBeUndefined();
-    expect(route(undefined, config, () => 'draining', 0.1)).toBeUndefined();
-    expect(route(sticky, config, () => 'draining', 0.1)).toMatchObject({ node: { id: 'CB_Server_1' } });
+    expect(route(sticky, config, () => 'unavailable', byWeight(0.1))).toBeUndefined();
+    expect(route(undefined, config, () => 'draining', byWeight(0.1))).toBeUndefined();
+    expect(route(sticky, config, () => 'draining', byWeight(0.1))).toMatchObject({
+      node: { id: 'CB_Server_1' },
+    });
   });
 });
 
 describe('elsewhereRoute', () => {
   it('picks a serving node that was not tried yet, with the reason given', () => {
-    expect(elsewhereRoute(config, everyoneUp, new Set(['CB_Server_1']), 'retry', 0)).toMatchObject({
+    expect(elsewhereRoute(config, everyoneUp, new Set(['CB_Server_1']), 'retry', byWeight(0))).toMatchObject({
       node: { id: 'CB_Server_2' },
       reason: 'retry',
     });
-    expect(elsewhereRoute(config, everyoneUp, new Set(['CB_Server_2']), 'owner-down', 0)).toMatchObject({
+    expect(
+      elsewhereRoute(config, everyoneUp, new Set(['CB_Server_2']), 'owner-down', byWeight(0)),
+    ).toMatchObject({
       node: { id: 'CB_Server_1' },
       reason: 'owner-down',
     });
     expect(
-      elsewhereRoute(config, everyoneUp, new Set(['CB_Server_1', 'CB_Server_2']), 'retry', 0),
+      elsewhereRoute(config, everyoneUp, new Set(['CB_Server_1', 'CB_Server_2']), 'retry', byWeight(0)),
     ).toBeUndefined();
   });
 });

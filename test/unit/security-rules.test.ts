@@ -72,17 +72,21 @@ describe('the admin token', () => {
 });
 
 describe('a pin never puts a new session where new sessions may not go', () => {
-  const node = (weight: number) => ({
+  const node = (weight: number, maxSessions?: number) => ({
     id: 'n',
     origin: 'http://n',
     weight,
     via: undefined,
+    maxSessions,
     fetcher: { fetch },
   });
-  it('weight 0, draining or unavailable: no new sessions; serving with weight: yes', () => {
-    expect(takesNewSessions(node(1), () => 'serving')).toBe(true);
-    expect(takesNewSessions(node(0), () => 'serving')).toBe(false);
-    expect(takesNewSessions(node(1), () => 'draining')).toBe(false);
-    expect(takesNewSessions(node(1), () => 'unavailable')).toBe(false);
+  const open = (openSessions: number) => () => ({ openSessions, servingSince: null });
+  it('weight 0, draining, unavailable or full: no new sessions; serving with weight and room: yes', () => {
+    expect(takesNewSessions(node(1), () => 'serving', open(0))).toBe(true);
+    expect(takesNewSessions(node(0), () => 'serving', open(0))).toBe(false);
+    expect(takesNewSessions(node(1), () => 'draining', open(0))).toBe(false);
+    expect(takesNewSessions(node(1), () => 'unavailable', open(0))).toBe(false);
+    expect(takesNewSessions(node(1, 10), () => 'serving', open(9))).toBe(true);
+    expect(takesNewSessions(node(1, 10), () => 'serving', open(10))).toBe(false);
   });
 });

@@ -1,0 +1,88 @@
+/**
+ * Which node a new session goes to: a pure function of the serving nodes, their load, their weights,
+ * the time and random numbers (passed in, so tests can choose them).
+ *
+ * The rules, and why:
+ * - Capacity first: a node whose open sessions reached its `maxSessions` takes no new session; when
+ *   every serving node is full the answer is `full` (the client is asked to retry), never an overload.
+ * - Slow start: a node that began taking new sessions less than SLOW_START_S ago competes for a share
+ *   of them that grows linearly from SLOW_START_FLOOR to all of its weight (HAProxy's `slowstart`): it
+ *   is in the running for a session with that probability. If no node is, all are (slow start delays
+ *   nothing when there is no other choice).
+ * - Least sessions by the power of two choices: two nodes drawn by weight, the one with fewer open
+ *   sessions per unit of weight wins (a tie goes to the first drawn, so equal load spreads by weight).
+ *   Every isolate reads the same counts, a few seconds old: picking the least loaded node outright
+ *   would send all of them to the same node until the counts catch up (herding); two random choices
+ *   keep the spread and still avoid the loaded nodes (Mitzenmacher's result, HAProxy's and Envoy's
+ *   remedy).
+ */
+import type { BalanceConfig } from '../config/config';
+import type { NodeConfig } from '../config/roster';
+import { atCapacity, type NodeLoad } from '../health/node-load';
+
+/** Where a slow-starting node's share of new sessions begins, as a fraction of its weight's. */
+export const SLOW_START_FLOOR = 0.1;
+
+/** What a choice reads about the candidates, and where its random numbers come from. */
+export interface Placement {
+  readonly loadOf: (node: NodeConfig) => NodeLoad;
+  readonly balance: BalanceConfig;
+  /** Epoch ms. */
+  readonly now: number;
+  /** Numbers in [0, 1): Math.random, or a test's sequence. */
+  readonly random: () => number;
+}
+
+/** Has `node` reached its capacity? */
+export function isFull(node: NodeConfig, load: NodeLoad): boolean {
+  return atCapacity(load.openSessions, node.maxSessions);
+}
+
+/** The share of its weight a node serving since `since` competes with at `now` (1: all of it). */
+export function slowStartShare(since: number | null, now: number, windowMs: number): number {
+  if (since === null || windowMs === 0 || now - since >= windowMs) return 1;
+  return SLOW_START_FLOOR + ((1 - SLOW_START_FLOOR) * Math.max(0, now - since)) / windowMs;
+}
+
+/**
+ * The node for a new session among `nodes` that pass `eligible` (serving, not already tried) and have
+ * a weight above 0: undefined when there is none, `full` when every one of them is full.
+ */
+export function chooseNewSessionNode(
+  nodes: readonly NodeConfig[],
+  eligible: (node: NodeConfig) => boolean,
+  placement: Placement,
+): NodeConfig | 'full' | undefined {
+  const { loadOf, balance, now, random } = placement;
+  const serving = nodes.filter((node) => node.weight > 0 && eligible(node));
+  if (serving.length === 0) return undefined;
+  const withRoom = serving.filter((node) => !isFull(node, loadOf(node)));
+  if (withRoom.length === 0) return 'full';
+  const inTheRunning = withRoom.filter((node) => {
+    const share = slowStartShare(loadOf(node).servingSince, now, balance.slowStartMs);
+    return share >= 1 || random() < share;
+  });
+  const candidates = inTheRunning.length > 0 ? inTheRunning : withRoom;
+  const first = drawByWeight(candidates, random());
+  if (balance.policy === 'random' || candidates.length === 1) return first;
+  const second = drawByWeight(
+    candidates.filter((node) => node !== first),
+    random(),
+  );
+  return sessionsPerWeight(second, loadOf) < sessionsPerWeight(first, loadOf) ? second : first;
+}
+
+function sessionsPerWeight(node: NodeConfig, loadOf: (node: NodeConfig) => NodeLoad): number {
+  return loadOf(node).openSessions / node.weight;
+}
+
+/** One of `nodes` (not empty, weights above 0) by weight; `random` in [0, 1). */
+export function drawByWeight(nodes: readonly NodeConfig[], random: number): NodeConfig {
+  const total = nodes.reduce((sum, node) => sum + node.weight, 0);
+  let point = random * total;
+  for (const node of nodes) {
+    point -= node.weight;
+    if (point < 0) return node;
+  }
+  return nodes.at(-1) as NodeConfig;
+}
