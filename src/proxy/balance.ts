@@ -10,7 +10,12 @@
  *   is in the running for a session with that probability. If no node is, all are (slow start delays
  *   nothing when there is no other choice).
  * - Least sessions by the power of two choices: two nodes drawn by weight, the one with fewer open
- *   sessions per unit of weight wins (a tie goes to the first drawn, so equal load spreads by weight).
+ *   sessions per unit of weight wins; a difference within the counts' noise (TIE_SESSIONS, or
+ *   TIE_SHARE of the larger) is a tie, which goes to the first drawn, so equal load spreads by weight.
+ *   The noise is real: a node's count includes quick requests that happened to be in flight when an
+ *   isolate handed its gauges over, and they stay counted until its next hand-over (HAND_OVER_MS);
+ *   without the tie rule, one run of test/e2e/balancing.test.ts at equal load (20 sockets on each of
+ *   three nodes) sent one node 67 of 600 new sessions instead of 200.
  *   Every isolate reads the same counts, a few seconds old: picking the least loaded node outright
  *   would send all of them to the same node until the counts catch up (herding); two random choices
  *   keep the spread and still avoid the loaded nodes (Mitzenmacher's result, HAProxy's and Envoy's
@@ -22,6 +27,11 @@ import { atCapacity, type NodeLoad } from '../health/node-load';
 
 /** Where a slow-starting node's share of new sessions begins, as a fraction of its weight's. */
 export const SLOW_START_FLOOR = 0.1;
+
+/** Sessions per unit of weight two nodes may differ by and still count as equally loaded... */
+const TIE_SESSIONS = 2;
+/** ...or this share of the larger of the two. */
+const TIE_SHARE = 0.05;
 
 /** What a choice reads about the candidates, and where its random numbers come from. */
 export interface Placement {
@@ -69,7 +79,8 @@ export function chooseNewSessionNode(
     candidates.filter((node) => node !== first),
     random(),
   );
-  return sessionsPerWeight(second, loadOf) < sessionsPerWeight(first, loadOf) ? second : first;
+  const [one, two] = [sessionsPerWeight(first, loadOf), sessionsPerWeight(second, loadOf)];
+  return one - two > Math.max(TIE_SESSIONS, TIE_SHARE * one) ? second : first;
 }
 
 function sessionsPerWeight(node: NodeConfig, loadOf: (node: NodeConfig) => NodeLoad): number {

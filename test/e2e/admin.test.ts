@@ -167,6 +167,7 @@ describe('with ADMIN_TOKEN', () => {
         logRequests: 'all',
         replayBodyBytes: 65_536,
         sockets: { gates: 2, maxAgeMs: 3_600_000 },
+        balance: { policy: 'least-sessions', slowStartMs: 60_000 },
         locationHint: null,
       },
       nodes: cluster.nodes.map((node) => ({
@@ -174,6 +175,11 @@ describe('with ADMIN_TOKEN', () => {
         origin: node.url,
         weight: 1,
         via: null,
+        maxSessions: null,
+        openSessions: expect.any(Number),
+        full: false,
+        // The location's first minute: every node was just added, and is in slow start.
+        slowStartShare: expect.any(Number),
         state: expect.any(String),
         up: expect.any(Boolean),
         answering: expect.any(Boolean),

@@ -1,7 +1,8 @@
 /**
  * Several router Workers as deployed (dist/index.js), each its own workerd service and isolate, in one
- * Miniflare (one location, one cache), sharing one health board hosted by the first: how Cloudflare
- * runs many isolates in front of one Durable Object.
+ * Miniflare (one location, one cache), sharing one health board and the socket gates, hosted by the
+ * first: how Cloudflare runs many isolates in front of the same Durable Objects. The Miniflare's URL
+ * reaches the first router.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { ROUTER_RUNTIME } from '../../scripts/bench/targets.mjs';
@@ -16,6 +17,7 @@ export function routersSharingOneBoard(count: number, bindings: Record<string, u
     bindings,
     durableObjects: {
       HEALTH: { className: 'HealthBoard', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
+      SOCKETS: { className: 'SocketGate', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
     },
   }));
   return new Miniflare(
