@@ -10,11 +10,16 @@
  * | `shared` (health/shared-copy.ts) | whether other isolates of the location were seen, when to probe | a refresh, when it looks at the location's cache |
  * | `health` (health/snapshot.ts) | the health copy, the refresh in flight, failure reports in flight | a refresh (a request finding the copy old, open work's timer, the hand-over timer), an operator action, a failure report's answer |
  * | `watches` (proxy/in-flight.ts) | requests waiting for headers and streams in flight | the request that owns the work (watch, release); a newer health copy (its node went) |
+ * | `live` (config/live-config.ts) | the config with the board's roster (runtime changes) | a request that finds a health copy whose roster differs from the last one |
  *
  * Modules get the piece they need from here (passed in, or through their caller), never from each
  * other's module state; a test can make a fresh `Isolate`.
  */
 
+import type { AppEnv } from './app-env';
+import type { Config } from './config/config';
+import { LiveConfig } from './config/live-config';
+import { configFor } from './config/load';
 import { SharedCopy } from './health/shared-copy';
 import { HealthCopy } from './health/snapshot';
 import { Watches } from './proxy/in-flight';
@@ -26,6 +31,15 @@ export class Isolate {
   readonly shared = new SharedCopy(() => this.name());
   readonly health = new HealthCopy(this.tally, this.shared);
   readonly watches = new Watches(this.health);
+  private readonly live = new LiveConfig();
+
+  /**
+   * The config requests are routed by now: the Worker's own, with the roster of the latest health copy
+   * (operators may change it at runtime). A broken config throws its 500, as configFor does.
+   */
+  config(env: AppEnv['Bindings']): Config {
+    return this.live.of(configFor(env), this.health.latest()?.nodes, env);
+  }
 
   /** This isolate's name, for what it tells others about itself (the board, the location's cache). */
   name(): string {

@@ -6,15 +6,20 @@
  *   GET  /__lb/metrics                  the same for Prometheus (text exposition)      (admin)
  *   GET  /__lb/                         the HTML status page                            (admin)
  *   POST /__lb/nodes/:id/drain|disable|enable  (drain?deadline=<s>: disabled after)   (admin)
+ *   PUT  /__lb/nodes/:id                { url, weight?, via?, maxSessions? }: add or change  (admin)
+ *   DELETE /__lb/nodes/:id              removed once quiet (drained meanwhile); ?force=1 now (admin)
+ *   POST /__lb/roster/reset             the roster is NODES from wrangler.toml again         (admin)
+ *   POST /__lb/roster, POST /__lb/nodes/:id/remove   the same from the status page's forms  (admin)
  *
  * Admin reads and writes go to the health board directly: operators see the board's own state, and
  * a change is routed by at once in this isolate (others see it within a second).
  */
-import { Hono, type HonoRequest } from 'hono';
+import { type Context, Hono, type HonoRequest } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
+import type { RosterEntry } from '../config/roster-changes';
 import { EdgeError } from '../errors';
 import { stateOf } from '../health/node-state';
 import type { NodeMode } from '../health/state';
@@ -24,6 +29,7 @@ import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
 import { requireAdmin } from './auth';
 import { formToken as formTokenFor } from './form-token';
 import { StatusPage } from './page';
+import { RosterPage } from './roster-page';
 import { type StatusReport, statusReport } from './status';
 
 const MAX_ACTION_BODY_BYTES = 1024;
@@ -47,9 +53,8 @@ ops.use(
 
 ops.get('/health', (c) => c.json({ status: 'ok' }));
 
-// Node actions take no body; a form's `action=drain` is all a client needs to send.
-ops.use(
-  '/nodes/*',
+// Node actions take no body, a roster entry a few fields: a small limit for all of them.
+const smallBody = () =>
   bodyLimit({
     maxSize: MAX_ACTION_BODY_BYTES,
     onError: () => {
@@ -59,16 +64,19 @@ ops.use(
         `a node action takes at most ${MAX_ACTION_BODY_BYTES} bytes of body`,
       );
     },
-  }),
-);
+  });
+ops.use('/nodes/*', smallBody());
+ops.use('/roster/*', smallBody());
+ops.use('/roster', smallBody());
 
-/** Health and traffic, read together from the board. */
+/** Health, traffic and the roster's runtime changes, read together from the board. */
 async function currentReport(env: AppEnv['Bindings'], config: Config): Promise<StatusReport> {
-  const [snapshot, traffic] = await Promise.all([
+  const [snapshot, traffic, roster] = await Promise.all([
     isolate.health.readBoard(env),
     isolate.health.readTraffic(env),
+    isolate.health.readRoster(env),
   ]);
-  return statusReport(snapshot, traffic, config);
+  return statusReport(snapshot, traffic, roster, config);
 }
 
 ops.get('/status', async (c) => c.json(await currentReport(c.env, c.get('config'))));
@@ -79,6 +87,15 @@ ops.get('/metrics', async (c) => {
     isolate.health.readTraffic(c.env),
   ]);
   return c.body(metricsText(snapshot, traffic), 200, { 'content-type': METRICS_CONTENT_TYPE });
+});
+
+ops.get('/roster', async (c) => {
+  const [snapshot, roster, formToken] = await Promise.all([
+    isolate.health.readBoard(c.env),
+    isolate.health.readRoster(c.env),
+    formTokenFor(c.env.ADMIN_TOKEN as string, Date.now()),
+  ]);
+  return c.html(<RosterPage snapshot={snapshot} roster={roster} formToken={formToken} />);
 });
 
 ops.get('/', async (c) => {
@@ -112,6 +129,85 @@ async function drainDeadlineOf(request: HonoRequest, mode: NodeMode): Promise<nu
   }
   return Date.now() + seconds * 1000;
 }
+
+const isForm = (request: HonoRequest) =>
+  request.header('content-type')?.startsWith('application/x-www-form-urlencoded') === true;
+
+/** Who made a change, for the audit: the kind of admin credential and the client's address. */
+function whoOf(request: HonoRequest): string {
+  const scheme = request.header('authorization')?.split(' ')[0]?.toLowerCase() || 'unknown';
+  return `${scheme} admin from ${request.header('cf-connecting-ip') ?? 'an unknown address'}`;
+}
+
+/** A roster entry as JSON (PUT), or from the status page's form (numbers given as digits). */
+async function entryOf(request: HonoRequest): Promise<unknown> {
+  if (isForm(request)) {
+    const form = await request.parseBody();
+    const entry: Record<string, unknown> = {};
+    for (const key of ['url', 'weight', 'via', 'maxSessions']) {
+      const value = form[key];
+      if (typeof value !== 'string' || value === '') continue;
+      entry[key] =
+        key === 'weight' || key === 'maxSessions' ? (/^\d+$/.test(value) ? Number(value) : value) : value;
+    }
+    return entry;
+  }
+  try {
+    return await request.json();
+  } catch {
+    throw new EdgeError(400, 'invalid_node', 'the body is not JSON', {
+      problems: ['body: must be a JSON object { url, weight?, via?, maxSessions? }'],
+    });
+  }
+}
+
+/** Makes a roster change at the board, logs it and answers it (the page's form goes back to the page). */
+async function changeRoster(
+  c: Context<AppEnv>,
+  id: string,
+  entry: unknown,
+  force: boolean,
+): Promise<Response> {
+  const by = whoOf(c.req);
+  const result = await isolate.health.changeRoster(c.env, id, entry as RosterEntry | null, force, by);
+  if ('unknown' in result) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
+  if ('problems' in result) {
+    throw new EdgeError(400, 'invalid_node', 'the roster change was refused; nothing changed', {
+      problems: result.problems,
+    });
+  }
+  const action = entry === null ? (force ? 'remove now' : 'remove when quiet') : 'set';
+  logEvent('admin', { action, node: id, by, requestId: c.get('requestId'), ...(entry ? { entry } : {}) });
+  if (isForm(c.req)) return c.redirect('/__lb/', 303);
+  const node = result.snapshot.nodes.find((each) => each.id === id);
+  return c.json(
+    node ? { ...node, state: stateOf(node) } : { id, removed: true },
+    entry === null && !force ? 202 : 200,
+  );
+}
+
+ops.put('/nodes/:id', async (c) => changeRoster(c, c.req.param('id'), await entryOf(c.req), false));
+
+ops.delete('/nodes/:id', async (c) => changeRoster(c, c.req.param('id'), null, c.req.query('force') === '1'));
+
+ops.post('/roster', async (c) => {
+  const form = isForm(c.req) ? await c.req.parseBody() : {};
+  const id = typeof form.id === 'string' ? form.id : '';
+  return changeRoster(c, id, await entryOf(c.req), false);
+});
+
+ops.post('/roster/reset', async (c) => {
+  const by = whoOf(c.req);
+  const snapshot = await isolate.health.resetRoster(c.env, by);
+  logEvent('admin', { action: 'reset roster', by, requestId: c.get('requestId') });
+  if (isForm(c.req)) return c.redirect('/__lb/', 303);
+  return c.json({ nodes: snapshot.nodes.map((node) => node.id) });
+});
+
+ops.post('/nodes/:id/remove', async (c) => {
+  const form = isForm(c.req) ? await c.req.parseBody() : {};
+  return changeRoster(c, c.req.param('id'), null, form.force === '1' || c.req.query('force') === '1');
+});
 
 ops.post('/nodes/:id/:action', async (c) => {
   const { id, action } = c.req.param();

@@ -18,7 +18,7 @@ const COLORS: Record<NodeState, string> = {
   disabled: '#57606a',
 };
 
-const STYLE = `
+export const STYLE = `
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0 auto; padding: 12px; max-width: 960px; color: #1f2328; }
   h1 { font-size: 20px; margin: 4px 0 12px; }
   .summary { color: #57606a; margin-bottom: 12px; }
@@ -158,7 +158,7 @@ export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ re
       <body>
         <h1>cobrowse-edge</h1>
         <div class="summary">
-          {report.nodes.length} nodes: {summary}
+          {report.nodes.length} nodes: {summary}. <a href="/__lb/roster">Add, edit or remove nodes</a>
         </div>
         <div class="nodes">
           {report.nodes.map((node) => (

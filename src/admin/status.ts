@@ -3,6 +3,7 @@
  * secrets). The JSON API returns it; the status page renders it.
  */
 import type { Config } from '../config/config';
+import type { RosterState } from '../health/board-roster';
 import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
 import { atCapacity, servingSince } from '../health/node-load';
 import { type NodeState, stateOf } from '../health/node-state';
@@ -31,9 +32,16 @@ export interface StatusReport {
   readonly config: Omit<Config, HiddenConfig | 'locationHint'> & { readonly locationHint: string | null };
   /** Calls the health board has served since it started. */
   readonly healthBoardCalls: number;
+  /** The roster's runtime changes: removals waiting for quiet, and the last changes (who, when, what). */
+  readonly roster: RosterState;
 }
 
-export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, config: Config): StatusReport {
+export function statusReport(
+  snapshot: HealthSnapshot,
+  traffic: TrafficView,
+  roster: RosterState,
+  config: Config,
+): StatusReport {
   const {
     nodes: _roster,
     nodesById: _byId,
@@ -55,5 +63,6 @@ export function statusReport(snapshot: HealthSnapshot, traffic: TrafficView, con
     })),
     config: { ...shown, locationHint: shown.locationHint ?? null },
     healthBoardCalls: snapshot.calls,
+    roster,
   };
 }

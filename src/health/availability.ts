@@ -44,10 +44,11 @@ export function availabilityOf(health: NodeHealth, onMarkedDown: OnMarkedDown): 
   return health.mode === 'draining' ? 'draining' : 'serving';
 }
 
+/** A node the snapshot does not list was removed from the roster: whatever is open on it ends. */
 function predicateOf(snapshot: HealthSnapshot, onMarkedDown: OnMarkedDown): AvailabilityOf {
   const byId = new Map(snapshot.nodes.map((status) => [status.id, status]));
   return (node) => {
     const status = byId.get(node.id);
-    return status ? availabilityOf(status, onMarkedDown) : 'serving';
+    return status ? availabilityOf(status, onMarkedDown) : 'unavailable';
   };
 }

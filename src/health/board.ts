@@ -9,10 +9,12 @@ import { DurableObject } from 'cloudflare:workers';
 import { LoginLockout } from '../admin/login-lockout';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
-import { configFor } from '../config/load';
+import { rosterViewOf } from '../config/live-config';
+import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
 import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
 import { HELD_WEBSOCKETS, IN_FLIGHT, type TrafficReport } from '../telemetry/counts';
+import { HAND_OVER_MS } from '../telemetry/hand-over';
 import {
   currentGauges,
   type IsolateGauges,
@@ -23,6 +25,7 @@ import {
 } from '../telemetry/traffic';
 import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
 import { availabilityOf } from './availability';
+import { BoardRoster, type RosterState } from './board-roster';
 import { GateRegistry } from './gate-registry';
 import type { HealthSnapshot } from './health-snapshot';
 import { probe } from './probe';
@@ -45,6 +48,14 @@ interface StoredNode {
   readonly health: NodeHealth;
 }
 
+/**
+ * A node to be removed goes once nothing was open or counted on it for this long: an isolate with
+ * traffic on it hands its counts over within HAND_OVER_MS, so twice that without any is no session.
+ */
+const QUIET_BEFORE_REMOVAL_MS = 2 * HAND_OVER_MS;
+/** How long the gates keep hearing that a removed node is gone (one whose push they missed, too). */
+const REMOVED_NEWS_MS = 15 * 60_000;
+
 export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private calls = 0;
   /** Of those calls, the ones that carried an isolate's traffic counts. */
@@ -58,6 +69,10 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private round: { checkAgain: boolean } | undefined;
   /** Set while news for the gates is queued: the changes of one round of checks go out together. */
   private gatesToTell: Promise<void> | undefined;
+  /** The roster: NODES with the runtime changes (board-roster.ts). */
+  private readonly roster = new BoardRoster(this.ctx.storage.kv, this.env);
+  /** Nodes removed from the roster lately, and when: the gates still hear of them as gone. */
+  private readonly removed = new Map<string, number>();
 
   /**
    * The current health of every configured node. A router isolate hands over its traffic counts in
@@ -108,6 +123,53 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.update(nodeId, (health, _limits, now) => setMode(health, mode, now, drainDeadline ?? null));
     await this.armAlarm();
     return this.read();
+  }
+
+  /**
+   * Adds or changes node `id` (`entry`: the fields of a NODES entry less the id), or removes it (null):
+   * once quiet (drained meanwhile), or at once with `force`, which ends its sessions as a down node's.
+   * `by` says who, for the audit. A change that would break the roster changes nothing: its problems
+   * come back, as the config check names them; `unknown` when a node to remove is not in the roster.
+   */
+  async changeRoster(
+    id: string,
+    entry: RosterEntry | null,
+    force: boolean,
+    by: string,
+  ): Promise<{ problems: readonly string[] } | { unknown: true } | { snapshot: HealthSnapshot }> {
+    this.calls++;
+    if (entry === null && !this.config().nodesById.has(id)) return { unknown: true };
+    const problems = this.roster.problemsOf(id, entry);
+    if (problems.length > 0) return { problems };
+    if (entry !== null) {
+      this.roster.set(id, entry, by);
+    } else if (force) {
+      this.removeNow(id, by);
+    } else {
+      this.roster.removeWhenQuiet(id, by);
+      this.update(id, (health, _limits, now) => setMode(health, 'draining', now, null));
+    }
+    // A node added, moved or gone changes what the gates may reach.
+    this.tellGatesSoon();
+    await this.armAlarm();
+    return { snapshot: this.read() };
+  }
+
+  /** Drops every runtime change of the roster: NODES from wrangler.toml is the roster again. */
+  async resetRoster(by: string): Promise<HealthSnapshot> {
+    this.calls++;
+    const before = this.config().nodes.map((node) => node.id);
+    this.roster.reset(by);
+    const after = this.config().nodesById;
+    for (const id of before) if (!after.has(id)) this.forget(id);
+    this.tellGatesSoon();
+    await this.armAlarm();
+    return this.read();
+  }
+
+  /** The roster's runtime changes: what is changed, what waits to be removed, the last changes. */
+  async rosterState(): Promise<RosterState> {
+    return { pendingRemovals: this.roster.pending(), recentChanges: this.roster.audit() };
   }
 
   /**
@@ -163,6 +225,37 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
         this.update(node.id, (health, limits, now) => recordCheck(health, outcome, now, limits, sentAt));
       this.update(node.id, (health, _limits, now) => expireDrain(health, now));
     });
+    this.removeQuietNodes(Date.now());
+  }
+
+  /**
+   * Removes the nodes whose removal waits for quiet, once nothing is open on them (no socket held, no
+   * request in flight) and nothing was counted on them for QUIET_BEFORE_REMOVAL_MS: no session in use.
+   */
+  private removeQuietNodes(now: number): void {
+    const pending = Object.entries(this.roster.pending());
+    if (pending.length === 0) return;
+    const gauges = currentGauges(this.isolates, now);
+    const { lastActive } = this.trafficState();
+    for (const [id, { at, by }] of pending) {
+      const open = (gauges[id] ?? []).some((value) => value > 0);
+      const since = Math.max(at, lastActive[id] ?? 0);
+      if (!open && now - since >= QUIET_BEFORE_REMOVAL_MS) this.removeNow(id, by);
+    }
+  }
+
+  /** Node `id` leaves the roster now: its sessions end as a down node's (the gates cut its sockets). */
+  private removeNow(id: string, by: string): void {
+    this.roster.remove(id, by);
+    this.forget(id);
+    this.tellGatesSoon();
+  }
+
+  /** A node no longer in the roster: its health goes, and the gates hear of it as gone for a while. */
+  private forget(id: string): void {
+    this.ctx.storage.kv.delete(`node:${id}`);
+    this.removed.set(id, Date.now());
+    logEvent('roster', { node: id, removed: true });
   }
 
   private async armAlarm(): Promise<void> {
@@ -190,9 +283,12 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     saveTraffic(this.ctx.storage.kv, state, record(state, this.isolates, report, Date.now()));
   }
 
-  /** The config, through the Worker's own loader (parsed once per env; a broken one throws its 500). */
+  /**
+   * The config, through the Worker's own loader (parsed once per env; a broken one throws its 500),
+   * with the roster as changed at runtime.
+   */
   private config(): Config {
-    return configFor(this.env);
+    return this.roster.config();
   }
 
   /**
@@ -235,11 +331,17 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   }
 
   private gateNews(): GateNews {
-    const { onMarkedDown } = this.config().health;
-    const unavailable = this.config()
-      .nodes.map((node) => node.id)
+    const config = this.config();
+    const { onMarkedDown } = config.health;
+    const unavailable = config.nodes
+      .map((node) => node.id)
       .filter((id) => availabilityOf(this.healthOf(id), onMarkedDown) === 'unavailable');
-    return this.gates.news(unavailable);
+    const now = Date.now();
+    for (const [id, at] of this.removed) {
+      if (now - at > REMOVED_NEWS_MS) this.removed.delete(id);
+      else if (!config.nodesById.has(id)) unavailable.push(id);
+    }
+    return this.gates.news(unavailable, config.nodes.map(rosterViewOf));
   }
 
   /**
@@ -249,12 +351,12 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private tellGatesSoon(): void {
     this.gatesToTell ??= Promise.resolve().then(async () => {
       this.gatesToTell = undefined;
-      const { unavailable } = this.gateNews();
+      const { unavailable, roster } = this.gateNews();
       const { locationHint } = this.config();
       await Promise.all(
         this.gates.live(Date.now()).map((gate) =>
           gateNamed(this.env, gate, locationHint)
-            .news(unavailable)
+            .news(unavailable, roster)
             .catch((error) => logEvent('socket gate unreachable', { gate, error: String(error) }, 'error')),
         ),
       );

@@ -5,6 +5,7 @@
  * sockets is heard from again within a tick. Also the newest deployed version any gate runs, by its
  * upload time: how an old gate learns that it should retire.
  */
+import type { RosterView } from '../config/live-config';
 import type { GateNews } from '../proxy/gate-protocol';
 
 /** Three gate ticks (proxy/socket-gate.ts TICK_MS = 5 s). */
@@ -25,7 +26,7 @@ export class GateRegistry {
     return [...this.heardAt.keys()];
   }
 
-  news(unavailable: readonly string[]): GateNews {
-    return { unavailable, newestVersionAt: this.newestVersionAt };
+  news(unavailable: readonly string[], roster: readonly RosterView[]): GateNews {
+    return { unavailable, roster, newestVersionAt: this.newestVersionAt };
   }
 }

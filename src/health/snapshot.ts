@@ -28,10 +28,12 @@
  * copy, when this isolate's counts have waited HAND_OVER_MS.
  */
 
+import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import type { Tally } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
+import type { RosterState } from './board-roster';
 import { boardOf } from './board-stub';
 import { FailureReports } from './failure-reports';
 import type { HealthSnapshot } from './health-snapshot';
@@ -152,6 +154,11 @@ export class HealthCopy {
     return snapshot;
   }
 
+  /** The roster's runtime changes as the board has them (for operators). */
+  readRoster(env: HealthBindings): Promise<RosterState> {
+    return boardOf(env).rosterState();
+  }
+
   /** Every node's traffic as the board has it (for operators). */
   readTraffic(env: HealthBindings): Promise<TrafficView> {
     return boardOf(env).traffic();
@@ -169,6 +176,29 @@ export class HealthCopy {
   ): Promise<HealthSnapshot | undefined> {
     const snapshot = await boardOf(env).setMode(nodeId, mode, drainDeadline);
     if (snapshot) await this.keepAndShare(snapshot);
+    return snapshot;
+  }
+
+  /**
+   * Command: adds, changes (`entry`) or removes (null; at once with `force`) a roster node at the
+   * board; this isolate routes by the new roster at once. The board's problems, or `unknown`.
+   */
+  async changeRoster(
+    env: HealthBindings,
+    nodeId: string,
+    entry: RosterEntry | null,
+    force: boolean,
+    by: string,
+  ): Promise<{ problems: readonly string[] } | { unknown: true } | { snapshot: HealthSnapshot }> {
+    const result = await boardOf(env).changeRoster(nodeId, entry, force, by);
+    if ('snapshot' in result) await this.keepAndShare(result.snapshot);
+    return result;
+  }
+
+  /** Command: the roster is NODES again; this isolate routes by it at once. */
+  async resetRoster(env: HealthBindings, by: string): Promise<HealthSnapshot> {
+    const snapshot = await boardOf(env).resetRoster(by);
+    await this.keepAndShare(snapshot);
     return snapshot;
   }
 

@@ -8,6 +8,7 @@
  */
 import type { AppEnv } from '../app-env';
 import type { LocationHint } from '../config/config';
+import type { RosterView } from '../config/live-config';
 import type { TrafficReport } from '../telemetry/counts';
 import type { FailureKind } from './failover';
 
@@ -45,8 +46,10 @@ export interface GateCheckIn {
 
 /** The board's news for the gates. */
 export interface GateNews {
-  /** Every node that is down or disabled now (where its sockets must not stay open). */
+  /** Every node that is down or disabled now, or was removed (where its sockets must not stay open). */
   readonly unavailable: readonly string[];
+  /** The roster as the board has it (runtime changes included): the only nodes a gate may reach. */
+  readonly roster: readonly RosterView[];
   /** Upload time of the newest version any gate checked in with (0 when unknown). */
   readonly newestVersionAt: number;
 }

@@ -6,7 +6,6 @@
 import type { UnofficialStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
-import { configFor } from '../config/load';
 import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
@@ -114,7 +113,7 @@ async function routeAndForward(
   env: AppEnv['Bindings'],
   ctx: ExecutionContext,
 ): Promise<Response> {
-  const config = configFor(env);
+  const config = isolate.config(env);
   // One string for the prefix check, the policy, the log and the node: nothing is parsed again later.
   const path = mergeSlashes(url.pathname);
   if (!isWithin(path, config.pathPrefix)) {

@@ -27,6 +27,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { AppEnv } from '../app-env';
+import type { Config } from '../config/config';
+import { LiveConfig, type RosterView } from '../config/live-config';
 import { configFor } from '../config/load';
 import { boardOf } from '../health/board-stub';
 import { logEvent } from '../log';
@@ -63,6 +65,9 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
   private heldWritten: string | undefined;
   /** Has this instance told the board of itself? Until then the board would not tell it of a node going. */
   private checkedIn = false;
+  /** The roster in the board's last news (runtime changes included); undefined before any. */
+  private roster: readonly RosterView[] | undefined;
+  private readonly live = new LiveConfig();
 
   constructor(ctx: DurableObjectState, env: AppEnv['Bindings']) {
     super(ctx, env);
@@ -80,8 +85,14 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
 
   /** A client's handshake, sent on by the Worker (gate-protocol.ts): the node's answer, or why none. */
   override async fetch(request: Request): Promise<Response> {
-    const config = configFor(this.env);
-    const node = config.nodesById.get(request.headers.get(GATE_NODE_HEADER) ?? '');
+    const nodeId = request.headers.get(GATE_NODE_HEADER) ?? '';
+    let config = this.config();
+    // A node added at runtime since this gate last heard from the board: ask the board once.
+    if (!config.nodesById.has(nodeId)) {
+      await this.checkIn();
+      config = this.config();
+    }
+    const node = config.nodesById.get(nodeId);
     if (!node) return gateFailure('unreachable', 'the gate was asked for a node that is not in its roster');
     if (this.unavailable.has(node.id)) return gateFailure('node-down', `node ${node.id} is down or disabled`);
     const now = Date.now();
@@ -138,8 +149,16 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
    * cut at once (the clients see the connection drop, 1006, reconnect and are told on a serving node
    * that their session ended). Returns how many were cut.
    */
-  async news(unavailable: readonly string[]): Promise<number> {
-    return this.heard({ unavailable, newestVersionAt: 0 });
+  async news(unavailable: readonly string[], roster: readonly RosterView[]): Promise<number> {
+    return this.heard({ unavailable, roster, newestVersionAt: 0 });
+  }
+
+  /**
+   * The Worker's config with the roster the board last told this gate (none yet: the Worker's own):
+   * a gate reaches only nodes of the board's roster, looked up by id, never a URL from the request.
+   */
+  private config(): Config {
+    return this.live.of(configFor(this.env), this.roster, this.env);
   }
 
   override async alarm(): Promise<void> {
@@ -196,6 +215,7 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
   /** Takes the board's news: cuts the sockets of nodes that stopped serving. */
   private heard(news: GateNews): number {
     this.unavailable = new Set(news.unavailable);
+    this.roster = news.roster;
     const cut = this.ledger.cutNodes(this.unavailable);
     this.count(cut, AT.webSocketsEndedByNode);
     if (Object.keys(cut).length > 0) this.tickSoon();

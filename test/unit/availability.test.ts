@@ -51,9 +51,9 @@ it.each([
   },
 );
 
-it('counts every node as serving without a snapshot, and a node missing from it too', () => {
+it('counts every node as serving without a snapshot, and one the snapshot does not list as removed', () => {
   expect(availabilityFrom(undefined, 'shutdown-sessions')(node('a'))).toBe('serving');
-  expect(availabilityFrom(snapshotOf(), 'shutdown-sessions')(node('new'))).toBe('serving');
+  expect(availabilityFrom(snapshotOf(), 'shutdown-sessions')(node('gone'))).toBe('unavailable');
 });
 
 it('builds one predicate per snapshot, not one per request', () => {

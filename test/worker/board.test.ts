@@ -62,7 +62,12 @@ it('takes failing nodes down after HEALTH_FALL checks, each with its cause, and 
     lastError: null,
     latencyMs: expect.any(Number),
   });
-  expect(byId.sick).toMatchObject({ up: false, failures: 2, transitions: [{ to: 'down' }] });
+  // Every node's first transition: the board saw it for the first time (its slow start began).
+  expect(byId.sick).toMatchObject({
+    up: false,
+    failures: 2,
+    transitions: [{ to: 'down' }, { to: 'up', cause: 'added to the roster' }],
+  });
   expect(byId.hung).toMatchObject({ up: false, lastError: 'no answer within 300 ms' });
   expect(byId.refused).toMatchObject({ up: false, lastError: expect.stringMatching(/^unreachable: /) });
   expect(byId.refused?.transitions[0]?.cause).toMatch(/^2 consecutive failures, last: unreachable: /);
@@ -102,9 +107,14 @@ it('after HEALTH_FALL passive failures, checks now: a refusing node goes down, a
     up: false,
     transitions: [
       { to: 'down', cause: expect.stringMatching(/^3 consecutive failures, last: unreachable: /) },
+      { to: 'up', cause: 'added to the roster' },
     ],
   });
-  expect(await statusOf(stub, 'ok')).toMatchObject({ up: true, failures: 0, transitions: [] });
+  expect(await statusOf(stub, 'ok')).toMatchObject({
+    up: true,
+    failures: 0,
+    transitions: [{ to: 'up', cause: 'added to the roster' }],
+  });
 });
 
 it('ignores reports about nodes outside the roster', async () => {
@@ -121,7 +131,7 @@ it('drains, disables and enables a node, and keeps that through an eviction', as
   await evictDurableObject(stub);
   const status = await statusOf(stub, 'ok');
   expect(status?.mode).toBe('disabled');
-  expect(status?.transitions.map((transition) => transition.to)).toEqual(['disabled', 'draining']);
+  expect(status?.transitions.map((transition) => transition.to)).toEqual(['disabled', 'draining', 'up']);
   expect((await stub.setMode('ok', 'active'))?.nodes[0]?.mode).toBe('active');
 });
 

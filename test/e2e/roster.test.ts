@@ -1,0 +1,176 @@
+/**
+ * The roster changed at runtime, with real node processes, real sessions and the Worker as wrangler
+ * runs it: a fourth node added under traffic takes new sessions within the bound and nothing else moves;
+ * a node removed with sessions is drained, then gone once quiet; `force` ends its sessions as a down
+ * node's (its socket cut, its next request told the session ended); a reset goes back to NODES; a bad
+ * change is refused with every problem named and changes nothing; every change is audited.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSocket } from './clients';
+import { type DemoNode, startNodes, useCluster } from './cluster';
+import { drive, errorsOf, sleep, startSession } from './traffic';
+
+const ADMIN_TOKEN = 'roster-token-0123456789abcdef0123456';
+const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+interface NodeView {
+  id: string;
+  origin: string;
+  weight: number;
+  state: string;
+}
+interface Status {
+  nodes: NodeView[];
+  roster: {
+    pendingRemovals: Record<string, unknown>;
+    recentChanges: { action: string; node: string | null; by: string }[];
+  };
+}
+
+describe('the roster at runtime', () => {
+  const cluster = useCluster(IDS, {
+    ADMIN_TOKEN,
+    HEALTH_INTERVAL_MS: 500,
+    HEALTH_TIMEOUT_MS: 300,
+    SLOW_START_S: 0,
+  });
+  let fourth: DemoNode;
+  beforeAll(async () => {
+    [fourth] = (await startNodes(['CB_Server_4'])) as [DemoNode];
+  });
+  afterAll(async () => {
+    await fourth?.stop();
+  });
+
+  const status = async (): Promise<Status> =>
+    (await (await fetch(`${cluster.router.url}/__lb/status`, { headers: auth })).json()) as Status;
+  const ids = async () => (await status()).nodes.map((node) => node.id);
+  const change = (method: string, path: string, body?: unknown) =>
+    fetch(`${cluster.router.url}/__lb${path}`, {
+      method,
+      headers: { ...auth, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  /** The node that takes a new session now. */
+  const newSessionNode = async (): Promise<string> => {
+    const res = await fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST' });
+    return ((await res.json()) as { node: string }).node;
+  };
+
+  it('refuses a bad change with every problem named, and changes nothing', async () => {
+    const before = await status();
+    const cases: [string, string, unknown, number][] = [
+      ['PUT', '/nodes/CB_Server_4', { url: 'ftp://x', weight: 'heavy' }, 400],
+      ['PUT', '/nodes/CB_Server_4', { url: fourth.url, colour: 'blue' }, 400],
+      ['PUT', '/nodes/CB_Server_4', '{"url": ', 400],
+      ['PUT', '/nodes/CB_Server_4', [fourth.url], 400],
+      ['PUT', '/nodes/bad%20id', { url: fourth.url }, 400],
+      ['PUT', '/nodes/CB_Server_4', { url: fourth.url, via: 'NO_SUCH_BINDING' }, 400],
+      ['PUT', '/nodes/CB_Server_4', { url: fourth.url, maxSessions: 0 }, 400],
+      ['PUT', '/nodes/CB_Server_4', { url: `${fourth.url}/#${'x'.repeat(2000)}` }, 413],
+      ['DELETE', '/nodes/CB_Server_9', undefined, 404],
+    ];
+    for (const [method, path, body, expected] of cases) {
+      const res = await change(method, path, body);
+      const answer = (await res.json()) as { error: string; problems?: string[] };
+      expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(expected);
+      if (expected === 400) expect(answer.problems?.length).toBeGreaterThan(0);
+    }
+    const problems = (
+      await (await change('PUT', '/nodes/CB_Server_4', { url: 'ftp://x', weight: 'heavy' })).json()
+    ).problems;
+    expect(problems).toEqual([
+      'NODES[3].url: must be an absolute http:// or https:// URL',
+      'NODES[3].weight: must be an integer from 0 to 1000',
+    ]);
+    // The last node with a weight cannot go to 0: the roster would take no new session.
+    for (const id of ['CB_Server_1', 'CB_Server_2']) {
+      await change('PUT', `/nodes/${id}`, { url: cluster.node(id).url, weight: 0 });
+    }
+    const allZero = await change('PUT', '/nodes/CB_Server_3', {
+      url: cluster.node('CB_Server_3').url,
+      weight: 0,
+    });
+    expect(allZero.status).toBe(400);
+    await change('POST', '/roster/reset');
+    const after = await status();
+    expect(after.nodes.map(({ id, origin, weight }) => ({ id, origin, weight }))).toEqual(
+      before.nodes.map(({ id, origin, weight }) => ({ id, origin, weight })),
+    );
+  });
+
+  it('adds a fourth node under traffic: new sessions reach it within the bound, nothing else moves', async () => {
+    const sessions = await Promise.all(IDS.map((id) => startSession(cluster.router.url, id)));
+    const traffic = drive(cluster.router.url, sessions, 50);
+    try {
+      const added = await change('PUT', '/nodes/CB_Server_4', { url: fourth.url, weight: 1 });
+      expect(added.status).toBe(200);
+      const at = Date.now();
+      // Least sessions sends a new session to the idle newcomer first; any of them may take one.
+      let reachedMs = Number.NaN;
+      for (let i = 0; i < 200 && Number.isNaN(reachedMs); i++) {
+        if ((await newSessionNode()) === 'CB_Server_4') reachedMs = Date.now() - at;
+      }
+      console.log(`added node: first new session ${reachedMs} ms after the PUT`);
+      expect(reachedMs).toBeLessThan(3000);
+    } finally {
+      await traffic.stop();
+    }
+    for (const session of sessions) expect(errorsOf(session)).toEqual([]);
+    expect(await ids()).toEqual([...IDS, 'CB_Server_4']);
+    const [newest] = (await status()).roster.recentChanges;
+    expect(newest).toMatchObject({
+      action: 'set',
+      node: 'CB_Server_4',
+      by: expect.stringMatching(/^bearer admin from /),
+    });
+  });
+
+  it('removes a node with sessions once quiet: drained meanwhile, its session served to the end', async () => {
+    const session = await startSession(cluster.router.url, 'CB_Server_4');
+    const removing = await change('DELETE', '/nodes/CB_Server_4');
+    expect(removing.status).toBe(202);
+    expect((await status()).nodes.find((node) => node.id === 'CB_Server_4')?.state).toBe('draining');
+    // Its session keeps being served while it is used.
+    const traffic = drive(cluster.router.url, [session], 200);
+    await sleep(3000);
+    await traffic.stop();
+    expect(errorsOf(session)).toEqual([]);
+    expect(await ids()).toContain('CB_Server_4');
+    // No new session goes there meanwhile.
+    for (let i = 0; i < 20; i++) expect(await newSessionNode()).not.toBe('CB_Server_4');
+    // Quiet for twice the hand-over (10 s), then gone at the next round of checks.
+    const started = Date.now();
+    await expect.poll(ids, { timeout: 25_000, interval: 500 }).not.toContain('CB_Server_4');
+    console.log(`removed once quiet: gone ${Date.now() - started} ms after its last request`);
+  }, 60_000);
+
+  it('removes a node at once with force: its socket cut, its session told it ended', async () => {
+    const session = await startSession(cluster.router.url, 'CB_Server_3');
+    const socket = await openSocket(
+      `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`,
+      {
+        cookie: session.cookie,
+      },
+    );
+    await socket.next();
+    const gone = await change('DELETE', '/nodes/CB_Server_3?force=1');
+    expect(gone.status).toBe(200);
+    const closed = await Promise.race([socket.closed, sleep(5000).then(() => undefined)]);
+    expect(closed, 'the socket of the removed node was cut').toBeDefined();
+    const res = await fetch(`${cluster.router.url}/cobrowse/session/${session.session}`, {
+      headers: { cookie: session.cookie },
+    });
+    expect(res.status).toBe(410);
+    expect(await res.json()).toMatchObject({ reason: 'not-owner' });
+    expect(await ids()).toEqual(['CB_Server_1', 'CB_Server_2']);
+  });
+
+  it('goes back to NODES on a reset', async () => {
+    const reset = await change('POST', '/roster/reset');
+    expect(reset.status).toBe(200);
+    expect(await ids()).toEqual(IDS);
+    expect((await status()).roster.recentChanges[0]).toMatchObject({ action: 'reset' });
+  });
+});
