@@ -71,12 +71,13 @@ ops.use('/roster', smallBody());
 
 /** Health, traffic and the roster's runtime changes, read together from the board. */
 async function currentReport(env: AppEnv['Bindings'], config: Config): Promise<StatusReport> {
-  const [snapshot, traffic, roster] = await Promise.all([
+  const [snapshot, traffic, roster, alerts] = await Promise.all([
     isolate.health.readBoard(env),
     isolate.health.readTraffic(env),
     isolate.health.readRoster(env),
+    isolate.health.readAlerts(env),
   ]);
-  return statusReport(snapshot, traffic, roster, config);
+  return statusReport(snapshot, traffic, roster, alerts, config);
 }
 
 ops.get('/status', async (c) => c.json(await currentReport(c.env, c.get('config'))));

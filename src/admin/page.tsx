@@ -170,6 +170,22 @@ export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ re
             />
           ))}
         </div>
+        {report.alerts.configured && (
+          <section class="alerts">
+            <h2>Alerts</h2>
+            <div class="summary">{report.alerts.pending} waiting to be delivered</div>
+            <ol>
+              {report.alerts.recent.slice(0, 10).map((delivery) => (
+                <li data-outcome={delivery.outcome}>
+                  {ago(delivery.at, report.takenAt)}: {delivery.outcome} after {delivery.attempts}{' '}
+                  {delivery.attempts === 1 ? 'try' : 'tries'}: {delivery.alert.event}
+                  {delivery.alert.node ? ` ${delivery.alert.node}` : ''}
+                  {delivery.error ? ` (${delivery.error})` : ''}
+                </li>
+              ))}
+            </ol>
+          </section>
+        )}
         <footer>
           Checks every {report.config.health.intervalMs} ms of {report.config.health.path}; down after{' '}
           {report.config.health.fall} failures, up after {report.config.health.rise} passes. Reloads every{' '}

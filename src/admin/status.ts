@@ -8,6 +8,7 @@ import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
 import { atCapacity, servingSince } from '../health/node-load';
 import { type NodeState, stateOf } from '../health/node-state';
 import { slowStartShare } from '../proxy/balance';
+import type { AlertState } from '../telemetry/alerts';
 import type { NodeTraffic, TrafficView } from '../telemetry/traffic';
 
 export interface NodeReport extends NodeStatus {
@@ -21,7 +22,7 @@ export interface NodeReport extends NodeStatus {
 }
 
 /** Config fields the status document leaves out. */
-type HiddenConfig = 'nodes' | 'nodesById' | 'allowedOrigins' | 'maxHeaderBytes' | 'maxBodyBytes';
+type HiddenConfig = 'nodes' | 'nodesById' | 'allowedOrigins' | 'maxHeaderBytes' | 'maxBodyBytes' | 'alerts';
 
 export interface StatusReport {
   readonly takenAt: number;
@@ -34,12 +35,15 @@ export interface StatusReport {
   readonly healthBoardCalls: number;
   /** The roster's runtime changes: removals waiting for quiet, and the last changes (who, when, what). */
   readonly roster: RosterState;
+  /** The alert webhook: set or not (never its URL or secret), alerts waiting, the last deliveries. */
+  readonly alerts: AlertState;
 }
 
 export function statusReport(
   snapshot: HealthSnapshot,
   traffic: TrafficView,
   roster: RosterState,
+  alerts: AlertState,
   config: Config,
 ): StatusReport {
   const {
@@ -48,6 +52,7 @@ export function statusReport(
     allowedOrigins: _origins,
     maxHeaderBytes: _head,
     maxBodyBytes: _body,
+    alerts: _alerts,
     ...shown
   } = config;
   const byId = new Map(traffic.nodes.map((node) => [node.id, node]));
@@ -64,5 +69,6 @@ export function statusReport(
     config: { ...shown, locationHint: shown.locationHint ?? null },
     healthBoardCalls: snapshot.calls,
     roster,
+    alerts,
   };
 }

@@ -1,3 +1,4 @@
+import type { AlertConfig } from '../telemetry/alerts';
 import { type FieldReader, fieldReader } from './fields';
 import { parseAllowedOrigins } from './origins';
 import { type NodeConfig, parseRoster, ROSTER_REQUIRED } from './roster';
@@ -46,6 +47,11 @@ export interface Config {
   /** Largest request body by `Content-Length` (413 above it); 0 (default) = no limit. */
   readonly maxBodyBytes: number;
   readonly sockets: SocketConfig;
+  /**
+   * Where the health board posts alerts (telemetry/alerts.ts), and the secret that signs them; undefined
+   * (`ALERT_WEBHOOK_URL` unset): no alerts.
+   */
+  readonly alerts: AlertConfig | undefined;
   /**
    * Where the health board and the socket gates are created (a Durable Object location hint): near
    * the nodes, whose checks and sockets they carry. Undefined (default): where first used.
@@ -199,6 +205,7 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
       gates: read.integer('SOCKET_GATES', DEFAULTS.SOCKET_GATES, 1, 64),
       maxAgeMs: read.integer('SOCKET_MAX_AGE_S', DEFAULTS.SOCKET_MAX_AGE_S, 10, 86_400) * 1000,
     },
+    alerts: parseAlerts(env, problems),
     // Unset reads as '': no hint.
     locationHint: (read.string(
       'LOCATION_HINT',
@@ -209,6 +216,30 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
   };
   checkAdminToken(env.ADMIN_TOKEN, problems);
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
+}
+
+/** Shortest webhook secret accepted. */
+const MIN_ALERT_SECRET_LENGTH = 16;
+
+/** ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET (both secrets): an http(s) URL needs a secret to sign with. */
+function parseAlerts(env: Readonly<Record<string, unknown>>, problems: string[]): AlertConfig | undefined {
+  const { ALERT_WEBHOOK_URL: url, ALERT_WEBHOOK_SECRET: secret } = env;
+  if (url === undefined || url === '') {
+    if (secret !== undefined && secret !== '') {
+      problems.push('ALERT_WEBHOOK_SECRET: set, but ALERT_WEBHOOK_URL is not: set both, or neither');
+    }
+    return undefined;
+  }
+  const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    problems.push('ALERT_WEBHOOK_URL: must be an absolute https:// (or http://) URL');
+  }
+  if (typeof secret !== 'string' || secret.length < MIN_ALERT_SECRET_LENGTH) {
+    problems.push(
+      `ALERT_WEBHOOK_SECRET: must be at least ${MIN_ALERT_SECRET_LENGTH} characters when ALERT_WEBHOOK_URL is set (alerts are signed with it)`,
+    );
+  }
+  return parsed && typeof secret === 'string' ? { url: parsed.href, secret } : undefined;
 }
 
 /** Shortest admin token accepted: 32 characters (`openssl rand -hex 24` gives 48). */

@@ -13,6 +13,7 @@ import { rosterViewOf } from '../config/live-config';
 import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
 import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
+import { type AlertEvent, AlertOutbox, type AlertState } from '../telemetry/alerts';
 import { HELD_WEBSOCKETS, IN_FLIGHT, type TrafficReport } from '../telemetry/counts';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import {
@@ -28,8 +29,10 @@ import { availabilityOf } from './availability';
 import { BoardRoster, type RosterState } from './board-roster';
 import { GateRegistry } from './gate-registry';
 import type { HealthSnapshot } from './health-snapshot';
+import { atCapacity } from './node-load';
 import { probe } from './probe';
 import {
+  ADDED,
   addedHealth,
   expireDrain,
   initialHealth,
@@ -73,6 +76,11 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private readonly roster = new BoardRoster(this.ctx.storage.kv, this.env);
   /** Nodes removed from the roster lately, and when: the gates still hear of them as gone. */
   private readonly removed = new Map<string, number>();
+  /** Alerts waiting for the webhook (telemetry/alerts.ts). */
+  private readonly outbox = new AlertOutbox(this.ctx.storage.kv);
+  /** Nodes last seen at their session limit, and whether any node served: alerts are on changes. */
+  private readonly full = new Set<string>();
+  private serving = true;
 
   /**
    * The current health of every configured node. A router isolate hands over its traffic counts in
@@ -172,6 +180,15 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     return { pendingRemovals: this.roster.pending(), recentChanges: this.roster.audit() };
   }
 
+  /** Alerts: whether a webhook is set, how many wait, and the last deliveries and failures. */
+  async alertState(): Promise<AlertState> {
+    return {
+      configured: this.config().alerts !== undefined,
+      pending: this.outbox.pending(),
+      recent: this.outbox.recent(),
+    };
+  }
+
   /**
    * A socket gate's tick (proxy/socket-gate.ts): its counts and held sockets, like an isolate's
    * hand-over; the answer is the news it needs (which nodes' sockets must not stay open, and the
@@ -226,6 +243,50 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
       this.update(node.id, (health, _limits, now) => expireDrain(health, now));
     });
     this.removeQuietNodes(Date.now());
+    this.watchCluster(Date.now());
+    // Alerts whose retry is due go out after the round, never in its way.
+    this.deliverAlerts();
+  }
+
+  /** Alerts on what no single transition says: a node reaching its session limit, no node serving. */
+  private watchCluster(now: number): void {
+    const config = this.config();
+    const gauges = currentGauges(this.isolates, now);
+    const { onMarkedDown } = config.health;
+    let serving = false;
+    for (const node of config.nodes) {
+      const open = (gauges[node.id]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[node.id]?.[IN_FLIGHT] ?? 0);
+      const full = atCapacity(open, node.maxSessions);
+      if (full !== this.full.has(node.id)) {
+        if (full) this.full.add(node.id);
+        else this.full.delete(node.id);
+        this.alert(full ? 'full' : 'room', node.id, `${open} open sessions of ${node.maxSessions}`, now);
+      }
+      const health = this.healthOf(node.id);
+      serving ||= node.weight > 0 && availabilityOf(health, onMarkedDown) === 'serving';
+    }
+    if (serving !== this.serving) {
+      this.serving = serving;
+      this.alert(
+        serving ? 'serving-again' : 'no-node-serving',
+        null,
+        serving ? 'new sessions are taken again' : 'every node is down, draining, disabled or weighted 0',
+        now,
+      );
+    }
+  }
+
+  /** Queues an alert when a webhook is configured, and sends it off the health path. */
+  private alert(event: AlertEvent, node: string | null, cause: string, at: number): void {
+    if (!this.config().alerts) return;
+    this.outbox.add(event, node, cause, at);
+    this.deliverAlerts();
+  }
+
+  /** Delivers the alerts that are due, in the background (one run at a time). */
+  private deliverAlerts(): void {
+    const { alerts } = this.config();
+    if (alerts && this.outbox.pending() > 0) this.ctx.waitUntil(this.outbox.deliverDue(alerts));
   }
 
   /**
@@ -255,7 +316,9 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private forget(id: string): void {
     this.ctx.storage.kv.delete(`node:${id}`);
     this.removed.set(id, Date.now());
+    this.full.delete(id);
     logEvent('roster', { node: id, removed: true });
+    this.alert('removed', id, 'removed from the roster', Date.now());
   }
 
   private async armAlarm(): Promise<void> {
@@ -296,12 +359,18 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
    * (another origin, or through another binding).
    */
   private healthOf(nodeId: string): NodeHealth {
+    const stored = this.storedHealthOf(nodeId);
+    // Spread over a fresh start: health stored by an older version gets the fields it lacks. A node
+    // not stored yet is added now (stored with its first update: its first check, within a round).
+    return stored ? { ...initialHealth(), ...stored } : addedHealth(Date.now());
+  }
+
+  /** The node's health as stored for where it is now; undefined for a node new to the board. */
+  private storedHealthOf(nodeId: string): NodeHealth | undefined {
     const node = this.config().nodesById.get(nodeId);
     const stored = this.ctx.storage.kv.get<StoredNode>(`node:${nodeId}`);
     const sameNode = stored && stored.origin === node?.origin && (stored.via ?? null) === (node.via ?? null);
-    // Spread over a fresh start: health stored by an older version gets the fields it lacks. A node
-    // not stored yet is added now (stored with its first update: its first check, within a round).
-    return sameNode ? { ...initialHealth(), ...stored.health } : addedHealth(Date.now());
+    return sameNode ? stored.health : undefined;
   }
 
   /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */
@@ -311,6 +380,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   ): NodeHealth | undefined {
     const node = this.config().nodesById.get(nodeId);
     if (!node) return undefined;
+    const added = this.storedHealthOf(nodeId) === undefined;
     const before = this.healthOf(nodeId);
     const after = change(before, this.config().health, Date.now());
     if (after === before) return after;
@@ -322,10 +392,12 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     const onMarkedDown = this.config().health.onMarkedDown;
     const unavailable = (health: NodeHealth) => availabilityOf(health, onMarkedDown) === 'unavailable';
     if (unavailable(before) !== unavailable(after)) this.tellGatesSoon();
-    // One event adds at most one transition, at the front.
+    // One event adds at most one transition, at the front; a node stored for the first time has its
+    // first (added) one to tell.
     const [newest] = after.transitions;
-    if (newest && newest !== before.transitions[0]) {
+    if (newest && (newest !== before.transitions[0] || added)) {
       logEvent('health', { node: nodeId, ...newest });
+      this.alert(newest.cause === ADDED ? 'added' : newest.to, nodeId, newest.cause, newest.at);
     }
     return after;
   }

@@ -30,6 +30,7 @@
 
 import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
+import type { AlertState } from '../telemetry/alerts';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import type { Tally } from '../telemetry/tally';
 import type { TrafficView } from '../telemetry/traffic';
@@ -157,6 +158,11 @@ export class HealthCopy {
   /** The roster's runtime changes as the board has them (for operators). */
   readRoster(env: HealthBindings): Promise<RosterState> {
     return boardOf(env).rosterState();
+  }
+
+  /** The alert webhook's state as the board has it (for operators). */
+  readAlerts(env: HealthBindings): Promise<AlertState> {
+    return boardOf(env).alertState();
   }
 
   /** Every node's traffic as the board has it (for operators). */

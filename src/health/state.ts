@@ -85,8 +85,11 @@ export function initialHealth(): NodeHealth {
  * until checked, and added `now`, which starts its slow start (health/node-load.ts).
  */
 export function addedHealth(now: number): NodeHealth {
-  return withTransition(initialHealth(), now, 'up', 'added to the roster');
+  return withTransition(initialHealth(), now, 'up', ADDED);
 }
+
+/** The cause of a node's first transition: the board saw it for the first time. */
+export const ADDED = 'added to the roster';
 
 /**
  * Applies one active check, sent at `sentAt` (default: `now`). A pass from a check sent before the

@@ -23,7 +23,8 @@
  */
 import type { BalanceConfig } from '../config/config';
 import type { NodeConfig } from '../config/roster';
-import { atCapacity, type NodeLoad } from '../health/node-load';
+import type { HealthSnapshot } from '../health/health-snapshot';
+import { atCapacity, loadFrom, type NodeLoad } from '../health/node-load';
 
 /** Where a slow-starting node's share of new sessions begins, as a fraction of its weight's. */
 export const SLOW_START_FLOOR = 0.1;
@@ -41,6 +42,26 @@ export interface Placement {
   readonly now: number;
   /** Numbers in [0, 1): Math.random, or a test's sequence. */
   readonly random: () => number;
+}
+
+/** One placement per snapshot: a snapshot serves many requests, and is never changed. */
+const placements = new WeakMap<HealthSnapshot, Placement>();
+const withoutSnapshot = new WeakMap<BalanceConfig, Placement>();
+
+/**
+ * What choosing reads from `snapshot`: its load, and its time as "now" for slow start (an isolate
+ * routes by a copy at most a couple of seconds old, against a window of a minute). Made once per
+ * snapshot, so that a pinned request, which never chooses, pays one lookup for it.
+ */
+export function placementFrom(snapshot: HealthSnapshot | undefined, balance: BalanceConfig): Placement {
+  const cache = snapshot ? placements : withoutSnapshot;
+  const key = snapshot ?? balance;
+  let placement = (cache as WeakMap<object, Placement>).get(key);
+  if (placement?.balance !== balance) {
+    placement = { loadOf: loadFrom(snapshot), balance, now: snapshot?.takenAt ?? 0, random: Math.random };
+    (cache as WeakMap<object, Placement>).set(key, placement);
+  }
+  return placement;
 }
 
 /** Has `node` reached its capacity? */

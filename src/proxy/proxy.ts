@@ -9,15 +9,13 @@ import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
-import type { HealthSnapshot } from '../health/health-snapshot';
-import { loadFrom } from '../health/node-load';
 import { isDead } from '../health/probe';
 import { isolate } from '../isolate';
 import { logRequest, type RequestLog, requestIdOf } from '../log';
 import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
 import { headTooLarge, refusal } from './admission';
-import type { Placement } from './balance';
+import { placementFrom } from './balance';
 import { ClientBody } from './client-body';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward, sendsBody } from './forward';
@@ -102,11 +100,6 @@ function clusterFull(details: Record<string, unknown> = {}): EdgeError {
   );
 }
 
-/** What choosing a node for a new session reads now (proxy/balance.ts). */
-function placementOf(snapshot: HealthSnapshot | undefined, config: Config): Placement {
-  return { loadOf: loadFrom(snapshot), balance: config.balance, now: Date.now(), random: Math.random };
-}
-
 async function routeAndForward(
   request: Request,
   url: URL,
@@ -183,7 +176,7 @@ async function routeAndForward(
   }
   const snapshot = await isolate.health.read(env, ctx);
   const availabilityOf = availabilityFrom(snapshot, onMarkedDown);
-  const placement = placementOf(snapshot, config);
+  const placement = placementFrom(snapshot, config.balance);
   // A new session goes where new sessions may go, whatever its pin says.
   if (
     pin &&
@@ -284,7 +277,7 @@ async function routeAndForward(
       availabilityFrom(now, onMarkedDown),
       tried,
       step.reason,
-      placementOf(now, config),
+      placementFrom(now, config.balance),
     );
     if (typeof next !== 'object') {
       logAs({ node: node.id, reason, status: 503, failure: result.detail });

@@ -194,6 +194,8 @@ describe('with ADMIN_TOKEN', () => {
         transitions: expect.any(Array),
         traffic: expect.objectContaining({ id: node.id, totals: expect.any(Object) }),
       })),
+      roster: { pendingRemovals: {}, recentChanges: [] },
+      alerts: { configured: false, pending: 0, recent: [] },
     });
   });
 
