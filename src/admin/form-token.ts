@@ -5,22 +5,15 @@
  * derived from the admin token and the day (HMAC-SHA256), and yesterday's is still accepted, so a
  * page left open across midnight still works.
  */
+import { hmacSha256Hex } from '../hmac';
+
 const DAY_MS = 86_400_000;
 
 /** The form field, or header, that carries the token. */
 export const FORM_TOKEN_FIELD = 'form-token';
-const encoder = new TextEncoder();
 
-async function tokenFor(secret: string, day: number): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(`cobrowse-edge forms ${day}`));
-  return [...new Uint8Array(mac)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+function tokenFor(secret: string, day: number): Promise<string> {
+  return hmacSha256Hex(secret, `cobrowse-edge forms ${day}`);
 }
 
 /** The token for a page rendered at `time`. */

@@ -10,6 +10,7 @@
  * under ALERT_WEBHOOK_SECRET>`; `X-Cobrowse-Edge-Alert` carries the alert's id, the same on every try,
  * so a receiver can drop a repeat (a try whose answer was lost may have arrived).
  */
+import { hmacSha256Hex } from '../hmac';
 
 /** What happened, for a receiver to branch on. */
 export type AlertEvent =
@@ -108,16 +109,7 @@ export function alertBody(alert: Alert): string {
 
 /** `sha256=<hex HMAC-SHA256 of body under secret>`. */
 export async function signatureOf(body: string, secret: string): Promise<string> {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body)));
-  return `sha256=${[...mac].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  return `sha256=${await hmacSha256Hex(secret, body)}`;
 }
 
 /** What the outbox needs of the board's key-value store. */
