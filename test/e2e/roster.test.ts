@@ -167,6 +167,34 @@ describe('the roster at runtime', () => {
     expect(await ids()).toEqual(['CB_Server_1', 'CB_Server_2']);
   });
 
+  it('is changed from the roster page: its forms add a node and edit its weight, with the page’s token', async () => {
+    const browser = { authorization: `Basic ${btoa(`ops:${ADMIN_TOKEN}`)}`, 'sec-fetch-site': 'same-origin' };
+    const page = await (await fetch(`${cluster.router.url}/__lb/roster`, { headers: browser })).text();
+    expect(page).toContain('data-node="CB_Server_1"');
+    const token = /name="form-token" value="([0-9a-f]{64})"/.exec(page)?.[1] as string;
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(`${cluster.router.url}/__lb${path}`, {
+        method: 'POST',
+        headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...fields, 'form-token': token }).toString(),
+        redirect: 'manual',
+      });
+    const added = await post('/roster', { id: 'CB_Server_4', url: fourth.url, weight: '2', maxSessions: '' });
+    expect(added.status).toBe(303);
+    expect((await status()).nodes.find((node) => node.id === 'CB_Server_4')).toMatchObject({ weight: 2 });
+    const edited = await post('/roster', { id: 'CB_Server_4', url: fourth.url, weight: '5' });
+    expect(edited.status).toBe(303);
+    expect((await status()).nodes.find((node) => node.id === 'CB_Server_4')).toMatchObject({ weight: 5 });
+    const refused = await post('/roster', { id: 'CB_Server_4', url: fourth.url, weight: 'many' });
+    expect(refused.status).toBe(400);
+    const removed = await post('/nodes/CB_Server_4/remove', { force: '1' });
+    expect(removed.status).toBe(303);
+    expect(await ids()).not.toContain('CB_Server_4');
+    // The page lists the changes, newest first, with who made them.
+    const after = await (await fetch(`${cluster.router.url}/__lb/roster`, { headers: browser })).text();
+    expect(after).toContain('basic admin from');
+  });
+
   it('goes back to NODES on a reset', async () => {
     const reset = await change('POST', '/roster/reset');
     expect(reset.status).toBe(200);
