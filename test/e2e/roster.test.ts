@@ -119,6 +119,12 @@ describe('the roster at runtime', () => {
     }
     for (const session of sessions) expect(errorsOf(session)).toEqual([]);
     expect(await ids()).toEqual([...IDS, 'CB_Server_4']);
+    // Its WebSockets go through the socket gates, which learn the new roster from the board.
+    const socket = await openSocket(`${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`, {
+      cookie: 'gcbSessionServer=.CB_Server_4',
+    });
+    expect(JSON.parse(await socket.next())).toMatchObject({ node: 'CB_Server_4', state: 'connected' });
+    socket.socket.close();
     const [newest] = (await status()).roster.recentChanges;
     expect(newest).toMatchObject({
       action: 'set',
