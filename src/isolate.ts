@@ -10,6 +10,7 @@
  * | `shared` (health/shared-copy.ts) | whether other isolates of the location were seen, when to probe | a refresh, when it looks at the location's cache |
  * | `health` (health/snapshot.ts) | the health copy, the refresh in flight, failure reports in flight | a refresh (a request finding the copy old, open work's timer, the hand-over timer), an operator action, a failure report's answer |
  * | `watches` (proxy/in-flight.ts) | requests waiting for headers and streams in flight | the request that owns the work (watch, release); a newer health copy (its node went) |
+ * | `points` (telemetry/analytics.ts) | per kind of routine request, how many were seen (which data point to write) | the proxy handler as it answers |
  * | `live` (config/live-config.ts) | the config with the board's roster (runtime changes) | a request that finds a health copy whose roster differs from the last one |
  *
  * Modules get the piece they need from here (passed in, or through their caller), never from each
@@ -23,6 +24,7 @@ import { configFor } from './config/load';
 import { SharedCopy } from './health/shared-copy';
 import { HealthCopy } from './health/snapshot';
 import { Watches } from './proxy/in-flight';
+import { PointSampler } from './telemetry/analytics';
 import { Tally } from './telemetry/tally';
 
 export class Isolate {
@@ -31,6 +33,7 @@ export class Isolate {
   readonly shared = new SharedCopy(() => this.name());
   readonly health = new HealthCopy(this.tally, this.shared);
   readonly watches = new Watches(this.health);
+  readonly points = new PointSampler();
   private readonly live = new LiveConfig();
 
   /**

@@ -24,7 +24,7 @@ export interface RequestLog {
 }
 
 /** A request that went where it should and was answered without a gateway error. */
-export function isRoutine(entry: RequestLog): boolean {
+export function isRoutine(entry: Pick<RequestLog, 'reason' | 'status' | 'failure'>): boolean {
   const routed = entry.reason === 'sticky' || entry.reason === 'url' || entry.reason === 'balanced';
   return routed && entry.failure === undefined && entry.status < 500;
 }
@@ -42,8 +42,20 @@ export function logEvent(msg: string, fields: object, level: 'log' | 'warn' | 'e
   console[level](JSON.stringify({ msg, ...fields }));
 }
 
-/** Writes the request's log line, unless LOG_REQUESTS leaves it out. */
-export function logRequest(entry: RequestLog, mode: LogRequests): void {
-  if (mode === 'off' || (mode === 'errors' && isRoutine(entry))) return;
-  logEvent('request', entry);
+/** A request's line is written whole, or sampled (marked with its rate). */
+const WHOLE = Object.freeze({});
+
+/**
+ * Does a request get its log line under LOG_REQUESTS (`mode`)? Undefined when not; else the fields
+ * that mark it: with `errors`, a routine request ({@link isRoutine}) is logged at `sampleRate`, its line
+ * marked with that rate. Decided before the line is built: most requests build none.
+ */
+export function requestLine(
+  routine: boolean,
+  mode: LogRequests,
+  sampleRate: number,
+): { readonly sampleRate?: number } | undefined {
+  if (mode === 'off') return undefined;
+  if (mode === 'all' || !routine) return WHOLE;
+  return Math.random() < sampleRate ? { sampleRate } : undefined;
 }

@@ -26,8 +26,18 @@ export interface Config {
   readonly connectTimeoutMs: number;
   readonly health: HealthConfig;
   readonly balance: BalanceConfig;
-  /** Which requests write a log line: `all` (default), `errors` (failures, retries, owner-down), `off`. */
+  /**
+   * Which requests write a log line: `errors` (default: every failure, retry, owner-down and 5xx, plus
+   * LOG_SAMPLE_RATE of the routine ones), `all`, or `off`.
+   */
   readonly logRequests: LogRequests;
+  /** With `errors`: the share of routine requests logged anyway, each line marked. Default 0.01. */
+  readonly logSampleRate: number;
+  /**
+   * Share of routine requests written to Analytics Engine, each point weighted by its inverse
+   * (telemetry/analytics.ts); failures, retries and owner-down are always written. Default 0.05.
+   */
+  readonly analyticsSampleRate: number;
   /**
    * Request bodies of at most this many bytes (by `Content-Length`) are read before they are sent, so
    * the request can go to another node when its first node is confirmed dead or goes down while it
@@ -141,7 +151,10 @@ export const DEFAULTS = {
   HEALTH_RISE: 2,
   HEALTH_FALL: 2,
   HEALTH_EXPECT: '2xx',
-  LOG_REQUESTS: 'all',
+  // What it costs (README): a log line and a data point per request would cost more than the request.
+  LOG_REQUESTS: 'errors',
+  LOG_SAMPLE_RATE: 0.01,
+  ANALYTICS_SAMPLE_RATE: 0.05,
   // Covers a CometD handshake, connect or publish batch (a few KB) with room to spare; DOM snapshots
   // (10 MB) stream instead. nginx buffers every request body (8-16 KB in memory, then on disk).
   REPLAY_BODY_BYTES: 65_536,
@@ -197,6 +210,8 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
       /^(all|errors|off)$/,
       'all, errors or off',
     ) as LogRequests,
+    logSampleRate: read.fraction('LOG_SAMPLE_RATE', DEFAULTS.LOG_SAMPLE_RATE),
+    analyticsSampleRate: read.fraction('ANALYTICS_SAMPLE_RATE', DEFAULTS.ANALYTICS_SAMPLE_RATE),
     replayBodyBytes: read.integer('REPLAY_BODY_BYTES', DEFAULTS.REPLAY_BODY_BYTES, 0, 1_048_576),
     allowedOrigins: parseAllowedOrigins(read, warnings),
     maxHeaderBytes: read.integer('MAX_HEADER_BYTES', DEFAULTS.MAX_HEADER_BYTES, 1024, 1_048_576),

@@ -9,6 +9,8 @@ export interface FieldReader {
   string(key: string, fallback: string, pattern: RegExp, expected: string): string;
   /** An integer var from `min` to `max`, given as a number or as its digits. */
   integer(key: string, fallback: number, min: number, max: number): number;
+  /** A number from 0 to 1 (a sampling rate), given as a number or as its text (`0.05`). */
+  fraction(key: string, fallback: number): number;
   /** A structured var given as itself or as JSON text; undefined when absent or unparsable. */
   json(key: string): unknown;
   /** HTTP statuses as `2xx`, `200`, `200-299`, or a comma-separated list of those. */
@@ -37,6 +39,14 @@ export function fieldReader(env: Readonly<Record<string, unknown>>, problems: st
       const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
       if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
       report(key, `an integer from ${min} to ${max}`);
+      return fallback;
+    },
+    fraction(key, fallback) {
+      if (!present(key)) return fallback;
+      const raw = env[key];
+      const value = typeof raw === 'string' && /^(0|1)(\.\d+)?$|^\.\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      if (typeof value === 'number' && value >= 0 && value <= 1) return value;
+      report(key, 'a number from 0 to 1');
       return fallback;
     },
     json(key) {

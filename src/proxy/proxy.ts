@@ -11,7 +11,7 @@ import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { isolate } from '../isolate';
-import { logRequest, type RequestLog, requestIdOf } from '../log';
+import { isRoutine, logEvent, type RequestLog, requestIdOf, requestLine } from '../log';
 import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
 import { headTooLarge, refusal } from './admission';
@@ -123,26 +123,36 @@ async function routeAndForward(
   const logAs = (outcome: Pick<RequestLog, 'node' | 'reason' | 'status'> & { failure?: string }) => {
     const durationMs = Date.now() - started;
     const { node, reason, status } = outcome;
+    const routine = isRoutine(outcome);
     if (node !== null && reason !== null) {
       isolate.tally.countAnswer(node, reason, status);
       // The session's own node failed it: counted there, where the operator looks for the cause.
       if (reason === 'owner-down' && pin) isolate.tally.countEvent(pin.node.id, AT.sessionsEnded);
       isolate.health.handOverSoon(env, ctx);
-      writeRequestPoint(env.TRAFFIC, { node, reason, status, requestId, webSocket, durationMs }, ctx);
+      if (env.TRAFFIC) {
+        const weight = routine
+          ? isolate.points.weightOf(
+              `${node} ${reason} ${Math.floor(status / 100)}`,
+              config.analyticsSampleRate,
+            )
+          : 1;
+        const point = { node, reason, status, requestId, webSocket, durationMs };
+        if (weight > 0) writeRequestPoint(env.TRAFFIC, point, weight, ctx);
+      }
     }
+    const line = requestLine(routine, config.logRequests, config.logSampleRate);
+    if (!line) return;
     const retriedFrom = [...tried].filter((id) => id !== node);
-    logRequest(
-      {
-        requestId,
-        method: request.method,
-        path,
-        webSocket,
-        ...outcome,
-        durationMs,
-        ...(retriedFrom.length > 0 ? { retriedFrom } : {}),
-      },
-      config.logRequests,
-    );
+    logEvent('request', {
+      requestId,
+      method: request.method,
+      path,
+      webSocket,
+      ...outcome,
+      durationMs,
+      ...(retriedFrom.length > 0 ? { retriedFrom } : {}),
+      ...line,
+    } satisfies RequestLog & { sampleRate?: number });
   };
   if (!ALLOWED_METHODS.has(request.method)) {
     logAs({ node: null, reason: null, status: 405, failure: `method ${request.method} refused` });

@@ -37,6 +37,7 @@ function useAdminCluster() {
     ADMIN_TOKEN,
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
+    LOG_REQUESTS: 'all',
   });
   const admin = (path: string, init: RequestInit = {}) =>
     fetch(`${cluster.router.url}/__lb${path}`, { ...init, headers: { ...bearer, ...init.headers } });
@@ -165,6 +166,8 @@ describe('with ADMIN_TOKEN', () => {
           onMarkedDown: 'shutdown-sessions',
         },
         logRequests: 'all',
+        logSampleRate: 0.01,
+        analyticsSampleRate: 0.05,
         replayBodyBytes: 65_536,
         sockets: { gates: 2, maxAgeMs: 3_600_000 },
         balance: { policy: 'least-sessions', slowStartMs: 60_000 },

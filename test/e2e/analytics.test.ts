@@ -1,71 +1,32 @@
 /**
- * The Analytics Engine data points, as the Worker writes them: the built router (dist/index.js) in raw
- * Miniflare, whose local dataset keeps nothing, so `TRAFFIC` is bound instead to a stand-in Worker that
- * records every `writeDataPoint` call (through RPC, as the runtime's own local dataset forwards them).
+ * The Analytics Engine data points, as the Worker writes them (recorded-router.ts: the built router
+ * with `TRAFFIC` bound to a stand-in that records every point).
  */
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
 import { openSocket } from './clients';
 import { type DemoNode, startNodes } from './cluster';
+import { type RecordedRouter, startRecordedRouter } from './recorded-router';
 import { sleep } from './traffic';
 
-const DATASET_STAND_IN = `import { WorkerEntrypoint } from 'cloudflare:workers';
-const points = [];
-export class Dataset extends WorkerEntrypoint {
-  writeDataPoint(point) { points.push(point); }
-}
-export default { fetch() { return Response.json(points); } };`;
-
-interface DataPoint {
-  indexes: string[];
-  blobs: string[];
-  doubles: number[];
-}
-
 let nodes: DemoNode[];
-let mf: Miniflare;
+let router: RecordedRouter;
 let url: string;
 
 beforeAll(async () => {
   nodes = await startNodes(['CB_Server_1', 'CB_Server_2']);
-  const { analyticsEngineDatasets: _local, ...router } = routerWorker(nodes) as Record<string, unknown>;
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      handleStructuredLogs: () => {},
-      workers: [
-        {
-          name: 'router',
-          modules: true,
-          ...router,
-          serviceBindings: { TRAFFIC: { name: 'dataset', entrypoint: 'Dataset' } },
-        },
-        {
-          name: 'dataset',
-          modules: true,
-          compatibilityDate: ROUTER_RUNTIME.compatibilityDate,
-          script: DATASET_STAND_IN,
-        },
-      ],
-      // The router's options come from targets.mjs, untyped.
-    } as Parameters<typeof convertV4MiniflareOptions>[0]),
-  );
-  url = (await mf.ready).origin;
+  // Every point, for the layout (the default samples routine ones: cost.test.ts).
+  router = await startRecordedRouter(nodes, { ANALYTICS_SAMPLE_RATE: 1 });
+  url = router.url;
 }, 60_000);
 
 afterAll(async () => {
-  await mf?.dispose();
+  await router?.stop();
   await Promise.all((nodes ?? []).map((node) => node.stop()));
 });
 
-async function written(): Promise<DataPoint[]> {
-  const dataset = await mf.getWorker('dataset');
-  return (await (await dataset.fetch('http://dataset/')).json()) as DataPoint[];
-}
+const written = () => router.points();
 
-it('writes one data point per proxied request: node, reason, status class, location, kind; status and time', async () => {
+it('writes a data point per proxied request: node, reason, status class, location, kind; status, time, weight', async () => {
   await fetch(`${url}/cobrowse/session`, {
     method: 'POST',
     headers: { cookie: 'gcbSessionServer=.CB_Server_1', 'cf-ray': '8f1e2d3c4b5a6978-LHR' },
@@ -87,4 +48,5 @@ it('writes one data point per proxied request: node, reason, status class, locat
   ]);
   expect(points.map(({ doubles }) => doubles[0])).toEqual([201, 404, 101]);
   for (const { doubles } of points) expect(doubles[1]).toBeGreaterThanOrEqual(0);
+  expect(points.map(({ doubles }) => doubles[2])).toEqual([1, 1, 1]);
 });

@@ -79,6 +79,15 @@ const RELIED_ON: { flag: string; off: string; since?: string }[] = [
 ];
 
 describe.each([undefined, 'production'])('the %s environment', (environment) => {
+  it('keeps what the router costs at its documented defaults (README "What it costs")', () => {
+    const config = unstable_readConfig({ config: 'wrangler.toml', env: environment });
+    // The runtime's own line per invocation would be a billed log event per request.
+    expect(config.observability?.logs?.invocation_logs).toBe(false);
+    expect(config.observability?.enabled).toBe(true);
+    // Set deliberately, below the 30 s default; above the heaviest invocation measured (6.5 ms).
+    expect(config.limits?.cpu_ms).toBe(1000);
+  });
+
   it('keeps every runtime behaviour the router relies on', () => {
     const config = unstable_readConfig({ config: 'wrangler.toml', env: environment });
     const flags: string[] = config.compatibility_flags ?? [];

@@ -4,7 +4,8 @@ import { useCluster } from './cluster';
 import { sendRaw } from './raw-client';
 import { type SilentListener, startSilentListener } from './silent-listener';
 
-const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3']);
+// Every request's line (the default logs failures and a sample of the rest).
+const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], { LOG_REQUESTS: 'all' });
 let outsider: SilentListener;
 beforeAll(async () => {
   outsider = await startSilentListener();

@@ -5,7 +5,7 @@ import { useCluster } from './cluster';
 
 // A header limit far below the socket's life: the limit must not cut an open socket.
 const CONNECT_TIMEOUT_MS = 300;
-const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], { CONNECT_TIMEOUT_MS });
+const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], { CONNECT_TIMEOUT_MS, LOG_REQUESTS: 'all' });
 
 const socketUrl = () => `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`;
 const pinned = { cookie: 'gcbSessionServer=.CB_Server_2' };
