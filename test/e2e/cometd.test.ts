@@ -23,7 +23,12 @@ interface ClientReport {
   failures: string[];
 }
 
-const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {}, { script: SERVER });
+// Every request's log line: the test reads where each one went.
+const cluster = useCluster(
+  ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'],
+  { LOG_REQUESTS: 'all' },
+  { script: SERVER },
+);
 
 it('each client keeps its whole session on one node: handshake, connect cycles, echoes, no unknown client', async () => {
   const run = promisify(execFile);

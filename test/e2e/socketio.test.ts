@@ -67,7 +67,8 @@ function runClients(routerUrl: string): Promise<ClientRun[]> {
 }
 
 describe('through cobrowse-edge', () => {
-  const cluster = useCluster(IDS, {}, { script: SCRIPT });
+  // Every request's log line: the test reads where each one went.
+  const cluster = useCluster(IDS, { LOG_REQUESTS: 'all' }, { script: SCRIPT });
 
   it('every client upgrades to WebSocket on one node, all messages acknowledged, zero unknown sessions', async () => {
     const runs = await runClients(cluster.router.url);
@@ -88,7 +89,11 @@ describe('through cobrowse-edge', () => {
 
 describe('through a router that ignores the cookie (control)', () => {
   // Same router, but told to read another cookie: every request is balanced on its own.
-  const cluster = useCluster(IDS, { STICKY_COOKIE: 'notTheStickyCookie' }, { script: SCRIPT });
+  const cluster = useCluster(
+    IDS,
+    { STICKY_COOKIE: 'notTheStickyCookie', LOG_REQUESTS: 'all' },
+    { script: SCRIPT },
+  );
 
   it('the same clients meet "Session ID unknown"', async () => {
     const runs = await runClients(cluster.router.url);
