@@ -88,6 +88,9 @@ function parseNode(
   for (const key of Object.keys(rest)) problems.push(`${path}.${key}: unknown field`);
   if (typeof id !== 'string' || !NODE_ID.test(id)) {
     problems.push(`${path}.id: must be 1-64 characters of A-Z a-z 0-9 _ . ~ - (the node's route name)`);
+  } else if (id in Object.prototype) {
+    // Counts, runtime changes and removals are kept in plain objects keyed by node id.
+    problems.push(`${path}.id: "${id}" is reserved (a name every JavaScript object has)`);
   }
   const fetcher = via === undefined ? globalThis : bindingFetcher(via, `${path}.via`, env, problems);
   const origin = parseNodeUrl(url, `${path}.url`, via !== undefined, problems, warnings);

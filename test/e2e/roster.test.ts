@@ -66,6 +66,7 @@ describe('the roster at runtime', () => {
       ['PUT', '/nodes/CB_Server_4', '{"url": ', 400],
       ['PUT', '/nodes/CB_Server_4', [fourth.url], 400],
       ['PUT', '/nodes/bad%20id', { url: fourth.url }, 400],
+      ['PUT', '/nodes/__proto__', { url: fourth.url }, 400],
       ['PUT', '/nodes/CB_Server_4', { url: fourth.url, via: 'NO_SUCH_BINDING' }, 400],
       ['PUT', '/nodes/CB_Server_4', { url: fourth.url, maxSessions: 0 }, 400],
       ['PUT', '/nodes/CB_Server_4', { url: `${fourth.url}/#${'x'.repeat(2000)}` }, 413],

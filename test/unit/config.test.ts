@@ -122,6 +122,18 @@ describe('parseConfig', () => {
       ['NODES[1].id: duplicate id "a"'],
     ],
     [
+      {
+        NODES: [
+          { id: '__proto__', url: 'http://a' },
+          { id: 'constructor', url: 'http://b' },
+        ],
+      },
+      [
+        'NODES[0].id: "__proto__" is reserved (a name every JavaScript object has)',
+        'NODES[1].id: "constructor" is reserved (a name every JavaScript object has)',
+      ],
+    ],
+    [
       { NODES, CONNECT_TIMEOUT_MS: 'soon' },
       ['CONNECT_TIMEOUT_MS: must be an integer from 100 to 600000 (got "soon")'],
     ],
