@@ -3,6 +3,7 @@
  * them like real servers.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -50,4 +51,16 @@ export function stopProcess(child) {
     child.kill('SIGCONT');
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * A loopback port where nothing listens (one was just bound and let go): a node that refuses.
+ * @returns {Promise<number>}
+ */
+export async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -4,8 +4,8 @@
  * request. A change that adds one of them per request fails here. Failures stay whole: every failed,
  * retried or moved request still gets its line and a point of weight 1.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { closedPort } from '../../scripts/demo-cluster.mjs';
 import { type DemoNode, startNodes } from './cluster';
 import { type RecordedRouter, startRecordedRouter } from './recorded-router';
 
@@ -14,14 +14,6 @@ const REQUESTS = 2000;
 
 let nodes: DemoNode[];
 let router: RecordedRouter;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   nodes = await startNodes(['CB_Server_1', 'CB_Server_2']);

@@ -2,22 +2,13 @@
  * Real nodes for the tests that run inside workerd: demo-node processes that are healthy, that
  * report themselves unhealthy (503), and that hang (SIGSTOP), plus a port where nothing listens.
  */
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { startDemoCluster } from '../../scripts/demo-cluster.mjs';
+import { closedPort, startDemoCluster } from '../../scripts/demo-cluster.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     nodes: { id: string; url: string }[];
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export default async function setup(project: TestProject) {
