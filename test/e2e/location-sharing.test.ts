@@ -87,10 +87,14 @@ describe('health shared per location', () => {
         .join(', ')}`,
     );
     const reads = (count: number) => (rates[count]?.calls ?? 0) - (rates[count]?.handOvers ?? 0);
-    // Health reads: about one a second for the whole location, however many isolates.
+    // Health reads: about one a second for the whole location, however many isolates, where without
+    // the shared copy every isolate would read once a second (10 and 50/s). The bound leaves room
+    // for a busy machine, on which some isolates' copies come due before they see a fresher one and
+    // ask the board themselves (measured: 0.9-1.3 reads/s at 50 isolates on a quiet machine, 2.3 in
+    // a CI run beside other suites), and still fails long before reads grow with isolates.
     expect(reads(1)).toBeGreaterThan(0.5);
-    expect(reads(10)).toBeLessThan(2 * reads(1) + 1);
-    expect(reads(50)).toBeLessThan(2 * reads(1) + 1);
+    expect(reads(10)).toBeLessThan(reads(1) + 2.5);
+    expect(reads(50)).toBeLessThan(reads(1) + 4);
     // Hand-overs of counts: at most one per isolate per HAND_OVER_MS.
     for (const count of [1, 10, 50]) {
       expect(rates[count]?.handOvers).toBeLessThanOrEqual((count * 1000) / HAND_OVER_MS + 0.2);
