@@ -21,7 +21,7 @@ import type { AppEnv } from '../app-env';
 import { EdgeError } from '../errors';
 import { boardOf } from '../health/board-stub';
 import { clientKey, tooManyRequests } from '../proxy/rate-limits';
-import { acceptedFormTokens, FORM_TOKEN_FIELD } from './form-token';
+import { acceptedFormTokens, FORM_TOKEN_FIELD, isForm } from './form-token';
 import { LOCK_MS } from './login-lockout';
 
 const LOCKED_OUT = `too many failed admin logins from this address: try again in ${LOCK_MS / 1000} s`;
@@ -58,9 +58,7 @@ function fromThisOrigin(request: Request): boolean {
 
 /** Does a browser's state-changing request carry the page's form token (form field or header)? */
 async function carriesFormToken(c: Context<AppEnv>, secret: string): Promise<boolean> {
-  const form = c.req.header('content-type')?.startsWith('application/x-www-form-urlencoded')
-    ? await c.req.parseBody()
-    : {};
+  const form = isForm(c.req.header('content-type')) ? await c.req.parseBody() : {};
   const given = c.req.header(FORM_TOKEN_FIELD) ?? form[FORM_TOKEN_FIELD];
   if (typeof given !== 'string') return false;
   const accepted = await acceptedFormTokens(secret, Date.now());

@@ -16,6 +16,11 @@ function tokenFor(secret: string, day: number): Promise<string> {
   return hmacSha256Hex(secret, `cobrowse-edge forms ${day}`);
 }
 
+/** Is this request a form post (the status and roster pages' forms)? */
+export function isForm(contentType: string | undefined): boolean {
+  return contentType?.startsWith('application/x-www-form-urlencoded') === true;
+}
+
 /** The token for a page rendered at `time`. */
 export function formToken(secret: string, time: number): Promise<string> {
   return tokenFor(secret, Math.floor(time / DAY_MS));

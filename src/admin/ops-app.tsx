@@ -27,7 +27,7 @@ import { isolate } from '../isolate';
 import { logEvent } from '../log';
 import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
 import { requireAdmin } from './auth';
-import { formToken as formTokenFor } from './form-token';
+import { formToken as formTokenFor, isForm as isFormPost } from './form-token';
 import { StatusPage } from './page';
 import { RosterPage } from './roster-page';
 import { type StatusReport, statusReport } from './status';
@@ -107,6 +107,9 @@ ops.get('/', async (c) => {
   return c.html(<StatusPage report={report} formToken={formToken} />);
 });
 
+/** Is the request a form post from the status or roster page? */
+const isForm = (request: HonoRequest) => isFormPost(request.header('content-type'));
+
 /** Longest drain deadline: a day. */
 const MAX_DEADLINE_S = 86_400;
 
@@ -115,9 +118,7 @@ const MAX_DEADLINE_S = 86_400;
  * node still draining then is disabled. Undefined without one; a 400 for a bad one or another action.
  */
 async function drainDeadlineOf(request: HonoRequest, mode: NodeMode): Promise<number | undefined> {
-  const form = request.header('content-type')?.startsWith('application/x-www-form-urlencoded')
-    ? await request.parseBody()
-    : {};
+  const form = isForm(request) ? await request.parseBody() : {};
   const raw = request.query('deadline') ?? form.deadline;
   if (raw === undefined) return undefined;
   const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
@@ -130,9 +131,6 @@ async function drainDeadlineOf(request: HonoRequest, mode: NodeMode): Promise<nu
   }
   return Date.now() + seconds * 1000;
 }
-
-const isForm = (request: HonoRequest) =>
-  request.header('content-type')?.startsWith('application/x-www-form-urlencoded') === true;
 
 /** Who made a change, for the audit: the kind of admin credential and the client's address. */
 function whoOf(request: HonoRequest): string {
@@ -221,8 +219,7 @@ ops.post('/nodes/:id/:action', async (c) => {
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
   logEvent('admin', { action, node: id, requestId: c.get('requestId'), ...(deadline ? { deadline } : {}) });
   // A form on the status page comes back to the page; the API gets the node's new status.
-  if (c.req.header('content-type')?.startsWith('application/x-www-form-urlencoded'))
-    return c.redirect('/__lb/', 303);
+  if (isForm(c.req)) return c.redirect('/__lb/', 303);
   return c.json({ ...node, state: stateOf(node) });
 });
 

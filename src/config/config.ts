@@ -1,4 +1,5 @@
 import type { AlertConfig } from '../telemetry/alerts';
+import { parseAlerts } from './alert-webhook';
 import { type FieldReader, fieldReader } from './fields';
 import { parseAllowedOrigins } from './origins';
 import { type NodeConfig, parseRoster, ROSTER_REQUIRED } from './roster';
@@ -231,30 +232,6 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
   };
   checkAdminToken(env.ADMIN_TOKEN, problems);
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
-}
-
-/** Shortest webhook secret accepted. */
-const MIN_ALERT_SECRET_LENGTH = 16;
-
-/** ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET (both secrets): an http(s) URL needs a secret to sign with. */
-function parseAlerts(env: Readonly<Record<string, unknown>>, problems: string[]): AlertConfig | undefined {
-  const { ALERT_WEBHOOK_URL: url, ALERT_WEBHOOK_SECRET: secret } = env;
-  if (url === undefined || url === '') {
-    if (secret !== undefined && secret !== '') {
-      problems.push('ALERT_WEBHOOK_SECRET: set, but ALERT_WEBHOOK_URL is not: set both, or neither');
-    }
-    return undefined;
-  }
-  const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
-  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    problems.push('ALERT_WEBHOOK_URL: must be an absolute https:// (or http://) URL');
-  }
-  if (typeof secret !== 'string' || secret.length < MIN_ALERT_SECRET_LENGTH) {
-    problems.push(
-      `ALERT_WEBHOOK_SECRET: must be at least ${MIN_ALERT_SECRET_LENGTH} characters when ALERT_WEBHOOK_URL is set (alerts are signed with it)`,
-    );
-  }
-  return parsed && typeof secret === 'string' ? { url: parsed.href, secret } : undefined;
 }
 
 /** Shortest admin token accepted: 32 characters (`openssl rand -hex 24` gives 48). */

@@ -13,12 +13,13 @@ import { rosterViewOf } from '../config/live-config';
 import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
 import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
-import { type AlertEvent, AlertOutbox, type AlertState } from '../telemetry/alerts';
-import { HELD_WEBSOCKETS, IN_FLIGHT, type TrafficReport } from '../telemetry/counts';
+import type { AlertState } from '../telemetry/alerts';
+import type { TrafficReport } from '../telemetry/counts';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import {
   currentGauges,
   type IsolateGauges,
+  openSessionsOf,
   record,
   type TrafficState,
   type TrafficView,
@@ -27,9 +28,9 @@ import {
 import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
 import { availabilityOf } from './availability';
 import { BoardRoster, type RosterState } from './board-roster';
+import { ClusterAlerts } from './cluster-alerts';
 import { GateRegistry } from './gate-registry';
 import type { HealthSnapshot } from './health-snapshot';
-import { atCapacity } from './node-load';
 import { probe } from './probe';
 import {
   ADDED,
@@ -76,11 +77,12 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private readonly roster = new BoardRoster(this.ctx.storage.kv, this.env);
   /** Nodes removed from the roster lately, and when: the gates still hear of them as gone. */
   private readonly removed = new Map<string, number>();
-  /** Alerts waiting for the webhook (telemetry/alerts.ts). */
-  private readonly outbox = new AlertOutbox(this.ctx.storage.kv);
-  /** Nodes last seen at their session limit, and whether any node served: alerts are on changes. */
-  private readonly full = new Set<string>();
-  private serving = true;
+  /** What the alert webhook is told (cluster-alerts.ts). */
+  private readonly alerts = new ClusterAlerts(
+    this.ctx.storage.kv,
+    () => this.config().alerts,
+    (work) => this.ctx.waitUntil(work),
+  );
 
   /**
    * The current health of every configured node. A router isolate hands over its traffic counts in
@@ -182,11 +184,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
 
   /** Alerts: whether a webhook is set, how many wait, and the last deliveries and failures. */
   async alertState(): Promise<AlertState> {
-    return {
-      configured: this.config().alerts !== undefined,
-      pending: this.outbox.pending(),
-      recent: this.outbox.recent(),
-    };
+    return this.alerts.state();
   }
 
   /**
@@ -245,48 +243,21 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.removeQuietNodes(Date.now());
     this.watchCluster(Date.now());
     // Alerts whose retry is due go out after the round, never in its way.
-    this.deliverAlerts();
+    this.alerts.deliverDue();
   }
 
-  /** Alerts on what no single transition says: a node reaching its session limit, no node serving. */
+  /** Each node's open sessions and whether it serves, for the alerts no single transition raises. */
   private watchCluster(now: number): void {
     const config = this.config();
     const gauges = currentGauges(this.isolates, now);
     const { onMarkedDown } = config.health;
-    let serving = false;
-    for (const node of config.nodes) {
-      const open = (gauges[node.id]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[node.id]?.[IN_FLIGHT] ?? 0);
-      const full = atCapacity(open, node.maxSessions);
-      if (full !== this.full.has(node.id)) {
-        if (full) this.full.add(node.id);
-        else this.full.delete(node.id);
-        this.alert(full ? 'full' : 'room', node.id, `${open} open sessions of ${node.maxSessions}`, now);
-      }
-      const health = this.healthOf(node.id);
-      serving ||= node.weight > 0 && availabilityOf(health, onMarkedDown) === 'serving';
-    }
-    if (serving !== this.serving) {
-      this.serving = serving;
-      this.alert(
-        serving ? 'serving-again' : 'no-node-serving',
-        null,
-        serving ? 'new sessions are taken again' : 'every node is down, draining, disabled or weighted 0',
-        now,
-      );
-    }
-  }
-
-  /** Queues an alert when a webhook is configured, and sends it off the health path. */
-  private alert(event: AlertEvent, node: string | null, cause: string, at: number): void {
-    if (!this.config().alerts) return;
-    this.outbox.add(event, node, cause, at);
-    this.deliverAlerts();
-  }
-
-  /** Delivers the alerts that are due, in the background (one run at a time). */
-  private deliverAlerts(): void {
-    const { alerts } = this.config();
-    if (alerts && this.outbox.pending() > 0) this.ctx.waitUntil(this.outbox.deliverDue(alerts));
+    const nodes = config.nodes.map((node) => ({
+      id: node.id,
+      maxSessions: node.maxSessions,
+      openSessions: openSessionsOf(gauges, node.id),
+      serving: node.weight > 0 && availabilityOf(this.healthOf(node.id), onMarkedDown) === 'serving',
+    }));
+    this.alerts.watch(nodes, now);
   }
 
   /**
@@ -316,9 +287,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private forget(id: string): void {
     this.ctx.storage.kv.delete(`node:${id}`);
     this.removed.set(id, Date.now());
-    this.full.delete(id);
     logEvent('roster', { node: id, removed: true });
-    this.alert('removed', id, 'removed from the roster', Date.now());
+    this.alerts.removed(id, Date.now());
   }
 
   private async armAlarm(): Promise<void> {
@@ -397,7 +367,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     const [newest] = after.transitions;
     if (newest && (newest !== before.transitions[0] || added)) {
       logEvent('health', { node: nodeId, ...newest });
-      this.alert(newest.cause === ADDED ? 'added' : newest.to, nodeId, newest.cause, newest.at);
+      this.alerts.raise(newest.cause === ADDED ? 'added' : newest.to, nodeId, newest.cause, newest.at);
     }
     return after;
   }
@@ -446,7 +416,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
       via: via ?? null,
       maxSessions: maxSessions ?? null,
       ...this.healthOf(id),
-      openSessions: (gauges[id]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[id]?.[IN_FLIGHT] ?? 0),
+      openSessions: openSessionsOf(gauges, id),
     }));
     return { takenAt: now, calls: this.calls, nodes };
   }

@@ -66,6 +66,14 @@ export function record(
   return bucket;
 }
 
+/**
+ * A node's open sessions in `gauges` (from {@link currentGauges}): the WebSockets the gates hold and its
+ * requests in flight (long-polls). What new sessions are balanced by and capacity is counted in.
+ */
+export function openSessionsOf(gauges: NodeCounts, node: string): number {
+  return (gauges[node]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[node]?.[IN_FLIGHT] ?? 0);
+}
+
 /** Gauges per node summed over the isolates heard from within GAUGE_TTL_MS; forgets the others. */
 export function currentGauges(isolates: IsolateGauges, now: number): NodeCounts {
   const sums: NodeCounts = {};
