@@ -33,8 +33,8 @@ export function isRoutine(entry: Pick<RequestLog, 'reason' | 'status' | 'failure
  * The id of a request, for its log line and its node: Cloudflare's CF-Ray when there is one (it ties
  * our line to Cloudflare's own), else a UUID. A client's own X-Request-Id is never trusted.
  */
-export function requestIdOf(request: Request): string {
-  return request.headers.get('cf-ray') ?? crypto.randomUUID();
+export function requestIdOf(headers: Headers): string {
+  return headers.get('cf-ray') ?? crypto.randomUUID();
 }
 
 /** Writes one log line: `msg` and the event's fields. */

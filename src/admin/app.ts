@@ -19,7 +19,7 @@ export const OPS_PREFIX = '/__lb';
 export const app = new Hono<AppEnv>({ strict: false });
 
 // `headerName: ''`: the id is always ours, never a client's header.
-app.use(requestId({ headerName: '', generator: (c) => requestIdOf(c.req.raw) }));
+app.use(requestId({ headerName: '', generator: (c) => requestIdOf(c.req.raw.headers) }));
 /**
  * Every `/__lb` response, errors included: never framed (X-Frame-Options and CSP `frame-ancestors`:
  * a framed page's buttons could be clicked for the operator), a CSP that allows only what the page

@@ -12,10 +12,10 @@
  * - Least sessions by the power of two choices: two nodes drawn by weight, the one with fewer open
  *   sessions per unit of weight wins; a difference within the counts' noise (TIE_SESSIONS, or
  *   TIE_SHARE of the larger) is a tie, which goes to the first drawn, so equal load spreads by weight.
- *   The noise is real: a node's count includes quick requests that happened to be in flight when an
- *   isolate handed its gauges over, and they stay counted until its next hand-over (HAND_OVER_MS);
- *   without the tie rule, one run of test/e2e/balancing.test.ts at equal load (20 sockets on each of
- *   three nodes) sent one node 67 of 600 new sessions instead of 200.
+ *   The noise is real: counts are a few seconds old, and requests held past 250 ms come and go between
+ *   hand-overs (HAND_OVER_MS); when quick requests still counted in flight too, one run of
+ *   test/e2e/balancing.test.ts at equal load (20 sockets on each of three nodes) without the tie rule
+ *   sent one node 67 of 600 new sessions instead of 200.
  *   Every isolate reads the same counts, a few seconds old: picking the least loaded node outright
  *   would send all of them to the same node until the counts catch up (herding); two random choices
  *   keep the spread and still avoid the loaded nodes (Mitzenmacher's result, HAProxy's and Envoy's

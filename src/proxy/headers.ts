@@ -91,12 +91,19 @@ export interface EdgeView {
  */
 export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Headers {
   const headers = new Headers(incoming);
-  const named = namedByConnection(incoming);
+  let named: string[] | undefined;
   // One walk over the client's names, deleting from the copy only what is there: cheaper than a
   // delete per rule (every Headers call crosses into the runtime), and it sees every spelling.
   for (const name of incoming.keys()) {
-    if (HOP_BY_HOP_NAMES.has(name) || notForwarded(name) || named.includes(name)) headers.delete(name);
+    if (HOP_BY_HOP_NAMES.has(name) || notForwarded(name)) {
+      // Read only when present: workerd consumes a client's own `Connection` before the Worker runs
+      // (README "Forwarding"), so this is nearly never.
+      if (name === 'connection') named = namedByConnection(incoming);
+      headers.delete(name);
+    }
   }
+  // A field the client names there goes too; the hop-by-hop ones the walk already took.
+  for (const name of named ?? []) if (!HOP_BY_HOP_NAMES.has(name)) headers.delete(name);
   if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
   headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
   headers.set('x-forwarded-host', edge.url.host);

@@ -113,9 +113,12 @@ async function routeAndForward(
     throw new EdgeError(404, 'not_found', `only ${config.pathPrefix} and paths below it are routed here`);
   }
   const started = Date.now();
-  const requestId = requestIdOf(request);
-  const webSocket = isWebSocketHandshake(request.headers);
-  const tried = new Set<string>();
+  // Each read of `request.headers` or `request.method` is a call into the runtime: read once here.
+  const { headers: incoming, method } = request;
+  const requestId = requestIdOf(incoming);
+  const webSocket = isWebSocketHandshake(incoming);
+  /** Nodes that failed this request, made at the first failure (nearly no request has one). */
+  let tried: Set<string> | undefined;
   /**
    * The request's one log line, and its count when a node was chosen; `retriedFrom` lists the nodes
    * that failed before `node`.
@@ -142,10 +145,10 @@ async function routeAndForward(
     }
     const line = requestLine(routine, config.logRequests, config.logSampleRate);
     if (!line) return;
-    const retriedFrom = [...tried].filter((id) => id !== node);
+    const retriedFrom = tried ? [...tried].filter((id) => id !== node) : [];
     logEvent('request', {
       requestId,
-      method: request.method,
+      method,
       path,
       webSocket,
       ...outcome,
@@ -154,12 +157,12 @@ async function routeAndForward(
       ...line,
     } satisfies RequestLog & { sampleRate?: number });
   };
-  if (!ALLOWED_METHODS.has(request.method)) {
-    logAs({ node: null, reason: null, status: 405, failure: `method ${request.method} refused` });
+  if (!ALLOWED_METHODS.has(method)) {
+    logAs({ node: null, reason: null, status: 405, failure: `method ${method} refused` });
     throw new EdgeError(
       405,
       'method_not_allowed',
-      `${request.method} is not used by Co-browse`,
+      `${method} is not used by Co-browse`,
       {},
       {
         allow: [...ALLOWED_METHODS].join(', '),
@@ -167,7 +170,7 @@ async function routeAndForward(
     );
   }
   const target = path + url.search;
-  const cookie = request.headers.get('cookie');
+  const cookie = incoming.get('cookie');
   const refused = refusal(request, target, path, cookie, webSocket, config);
   if (refused) {
     logAs({ node: null, reason: null, status: refused.status, failure: refused.message });
@@ -176,8 +179,10 @@ async function routeAndForward(
   const { onMarkedDown } = config.health;
   let pin = readPin(url, cookie, config);
   // Bodyless requests (nearly all) skip the await: it is measurable per request.
-  const { body, replayable, streamed } = sendsBody(request) ? await outgoingBody(request, config) : NO_BODY;
-  if (isLimited(request, webSocket)) {
+  const { body, replayable, streamed } = sendsBody(request, method)
+    ? await outgoingBody(request, config)
+    : NO_BODY;
+  if (isLimited(method, webSocket)) {
     const limited = await limitRefusal(request, webSocket, pin !== undefined, body, env);
     if (limited) {
       logAs({ node: null, reason: null, status: 429, failure: limited.message });
@@ -190,7 +195,7 @@ async function routeAndForward(
   // A new session goes where new sessions may go, whatever its pin says.
   if (
     pin &&
-    request.method === 'POST' &&
+    method === 'POST' &&
     !takesNewSessions(pin.node, availabilityOf, placement.loadOf) &&
     isHandshake(path, body)
   ) {
@@ -203,11 +208,6 @@ async function routeAndForward(
     throw refused;
   }
   let chosen = first;
-  const facts: AttemptFacts = {
-    pinned: pin !== undefined,
-    safeWithoutBody: body === null && SAFE_METHODS.has(request.method),
-    replayable,
-  };
   const options = {
     target,
     body,
@@ -265,7 +265,13 @@ async function routeAndForward(
     if (result.failure !== 'node-down')
       isolate.health.reportFailure(env, ctx, node.id, result.failure, result.detail);
     isolate.tally.countFailure(node.id, result.failure);
+    tried ??= new Set();
     tried.add(node.id);
+    const facts: AttemptFacts = {
+      pinned: pin !== undefined,
+      safeWithoutBody: body === null && SAFE_METHODS.has(method),
+      replayable,
+    };
     let step = nextStep(facts, result.failure);
     if (step.kind === 'confirm') step = nextStep(facts, result.failure, await isDead(node, config.health));
     if (step.kind !== 'elsewhere') {

@@ -55,8 +55,8 @@ async function overLimit(limiter: RateLimit | undefined, key: string): Promise<b
 }
 
 /** Is the request limited at all: a POST or a WebSocket handshake. Synchronous, so a GET never awaits. */
-export function isLimited(request: Request, webSocket: boolean): boolean {
-  return webSocket || request.method === 'POST';
+export function isLimited(method: string, webSocket: boolean): boolean {
+  return webSocket || method === 'POST';
 }
 
 /**

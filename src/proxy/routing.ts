@@ -33,7 +33,8 @@ export function isWithin(pathname: string, prefix: string): boolean {
  * the same session, and the cookie is still a roster id.
  */
 export function readPin(url: URL, cookieHeader: string | null, config: Config): Pin | undefined {
-  const byParam = matchRoute(url.searchParams.getAll(config.stickyParam), config);
+  // No query, no parameter: most requests skip building the URL's URLSearchParams.
+  const byParam = url.search ? matchRoute(url.searchParams.getAll(config.stickyParam), config) : undefined;
   if (byParam) return { node: byParam, source: 'url' };
   const byCookie = matchRoute(cookieValues(cookieHeader, config.stickyCookie), config);
   return byCookie ? { node: byCookie, source: 'sticky' } : undefined;
@@ -45,10 +46,11 @@ export function readPin(url: URL, cookieHeader: string | null, config: Config): 
  * stickysession reads it. Repeated values must agree: two different names are ambiguous.
  */
 function matchRoute(values: readonly string[], config: Config): NodeConfig | undefined {
-  const routes = new Set(values.map(routeOf));
-  if (routes.size !== 1) return undefined;
-  const [route] = routes;
-  return route === undefined ? undefined : config.nodesById.get(route);
+  const [first] = values;
+  if (first === undefined) return undefined;
+  const route = routeOf(first);
+  for (let i = 1; i < values.length; i++) if (routeOf(values[i] as string) !== route) return undefined;
+  return config.nodesById.get(route);
 }
 
 function routeOf(value: string): string {
@@ -62,15 +64,21 @@ function routeOf(value: string): string {
  * cookie-octet, so no real value is split by it. Surrounding DQUOTEs are removed (RFC 6265 4.1.1).
  */
 export function cookieValues(header: string | null, name: string): string[] {
-  if (!header) return [];
+  // A header that does not contain the name has no pair of that name: most new visitors' requests.
+  if (!header?.includes(name)) return [];
   const values: string[] = [];
-  for (const pair of header.split(/[;,]/)) {
-    const eq = pair.indexOf('=');
-    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
-    const value = pair.slice(eq + 1).trim();
-    values.push(
-      value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value,
-    );
+  // Pair by pair, as `header.split(/[;,]/)` would cut them, without building the array of every pair.
+  for (let start = 0; start < header.length; ) {
+    let end = start;
+    while (end < header.length && header[end] !== ';' && header[end] !== ',') end++;
+    const eq = header.indexOf('=', start);
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      const value = header.slice(eq + 1, end).trim();
+      values.push(
+        value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value,
+      );
+    }
+    start = end + 1;
   }
   return values;
 }

@@ -43,7 +43,7 @@ export interface Lease {
   end(): void;
 }
 
-/** One piece of open work: a class, not closures, since every proxied request opens one. */
+/** One piece of open work: a class, not closures, since every long-poll and stream opens one. */
 class OpenWork implements Lease {
   until: number;
 
