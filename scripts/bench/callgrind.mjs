@@ -13,8 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMiniflare } from './targets.mjs';
 
-/** Requests before counting: the JIT has settled and connection pools are open by then. */
-const WARM_UP_REQUESTS = 200;
+/**
+ * Requests before counting (BENCH_WARM_UP, default 2,000): by then V8 has compiled the Worker's hot
+ * code with its optimizing tiers and connection pools are open, so what is counted is a request's
+ * work in an isolate that has been serving a while, as nearly every request at scale is.
+ *
+ * After only 200 (the count before issue 21), the router's code was still being compiled during the
+ * counted window: callgrind charged 118,000 cycles per request to V8's background compiler threads
+ * (MaglevCompiler::Compile) against 48,000 for the pass-through, and the JavaScript still ran in the
+ * baseline tier. That is once per isolate, not per request; it made the router's figure 5-6 % higher
+ * and swing with the compiler's timing (BENCHMARKS.md "Where the remaining work goes").
+ * `BENCH_WARM_UP=200` reproduces the earlier figures.
+ */
+const WARM_UP_REQUESTS = Number(process.env.BENCH_WARM_UP ?? 2000);
 
 /**
  * Cycles charged per simulated miss in the estimate of {@link perRequest}: a first-level miss served from the
