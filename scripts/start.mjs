@@ -40,6 +40,39 @@ const router = spawn(
 );
 
 const base = `http://127.0.0.1:${ROUTER_PORT}`;
+
+/** How long the router may take to answer its own liveness check before the demo gives up. */
+const READY_WITHIN_MS = 60_000;
+
+/** Resolves once the router answers `/__lb/health` (the banner's commands work from then on). */
+async function routerAnswers() {
+  const deadline = Date.now() + READY_WITHIN_MS;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/__lb/health`)).ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+let stopping = false;
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all([stopProcess(router), ...nodes.map((node) => node.stop())]);
+  process.exit(code);
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+router.on('exit', (code) => stopAll(code ?? 1));
+
+if (!(await routerAnswers())) {
+  console.error(`the router did not answer ${base}/__lb/health within ${READY_WITHIN_MS / 1000} s`);
+  await stopAll(1);
+}
 console.log(`
 cobrowse-edge demo
   nodes:   ${nodes.map(({ id, url }) => `${id} ${url}`).join(', ')}
@@ -55,13 +88,3 @@ cobrowse-edge demo
   stop     Ctrl+C
 `);
 
-let stopping = false;
-async function stopAll(code) {
-  if (stopping) return;
-  stopping = true;
-  await Promise.all([stopProcess(router), ...nodes.map((node) => node.stop())]);
-  process.exit(code);
-}
-process.on('SIGINT', () => stopAll(0));
-process.on('SIGTERM', () => stopAll(0));
-router.on('exit', (code) => stopAll(code ?? 1));
