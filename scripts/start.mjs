@@ -87,4 +87,3 @@ cobrowse-edge demo
            curl -s -X POST -H 'Authorization: Bearer ${adminToken}' ${base}/__lb/nodes/CB_Server_2/drain
   stop     Ctrl+C
 `);
-
