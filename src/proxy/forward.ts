@@ -39,15 +39,6 @@ const WATCHED_BODY_BYTES = 65_536;
  */
 const LEASE_MS = 5000;
 
-/**
- * Does forwarding `request` (whose method is `method`) send a body? Never for GET and HEAD: fetch()
- * refuses one there, yet workerd gives a GET an empty body when its client sent `Content-Length: 0`.
- * The method is looked at first: reading `request.body` is a call into the runtime.
- */
-export function sendsBody(request: Request, method: string): boolean {
-  return method !== 'GET' && method !== 'HEAD' && request.body !== null;
-}
-
 export interface ForwardOptions {
   /** Path and query sent to the node: the path the router checked, as it checked it. */
   readonly target: string;
@@ -122,25 +113,28 @@ export async function forward(
   endWith(options.bodyStopped, controller);
   // Watched (and in flight) from WATCH_AFTER_MS until the headers arrive, or while a body flows; the
   // watch's timer renews the lease while the request lives.
-  let watch: Watch | undefined;
-  let inFlight: Lease | undefined;
-  const watched = () => {
-    if (!watch) {
-      const lease = options.tally.openWork(node.id, LEASE_MS);
-      inFlight = lease;
-      watch = options.watch(node, () => lease.renew());
+  let watching: { watch: Watch; inFlight: Lease } | undefined;
+  const startWatching = () => {
+    if (!watching) {
+      const inFlight = options.tally.openWork(node.id, LEASE_MS);
+      const watch = options.watch(node, () => inFlight.renew());
+      watching = { watch, inFlight };
       watch.gone.then(() => end('node-down'));
       // The client went away (the runtime aborts `request.signal` on its disconnect, with the
       // `enable_request_signal` flag): nobody waits for the answer, the node stops holding it. Only
       // watched work listens: a quick answer never pays for it (measured: +0.7 % cycles per request).
       endWith(request.signal, controller);
     }
-    return watch;
+  };
+  /** The work ended by itself: no longer watched, nor in flight. */
+  const stopWatching = () => {
+    watching?.watch.release();
+    watching?.inFlight.end();
   };
   const { headerTimeoutMs } = options;
   let timer = setTimeout(
     () => {
-      watched();
+      startWatching();
       timer = setTimeout(() => end('timeout'), headerTimeoutMs - WATCH_AFTER_MS);
     },
     Math.min(WATCH_AFTER_MS, headerTimeoutMs),
@@ -156,8 +150,7 @@ export async function forward(
       signal: controller.signal,
     });
   } catch (error) {
-    watch?.release();
-    inFlight?.end();
+    stopWatching();
     if (ended === 'timeout') {
       return { ok: false, failure: 'timeout', detail: `no response headers within ${headerTimeoutMs} ms` };
     }
@@ -169,8 +162,7 @@ export async function forward(
     clearTimeout(timer);
   }
   if (upstream.webSocket) {
-    watch?.release();
-    inFlight?.end();
+    stopWatching();
     options.tally.countEvent(node.id, AT.webSocketsUncuttable);
     return { ok: true, response: served(upstream, node, incomingUrl, options) };
   }
@@ -180,16 +172,11 @@ export async function forward(
   // A short declared length is decided without reading `response.body` (a call into the runtime).
   if ((length === null || Number(length) > WATCHED_BODY_BYTES) && response.body) {
     // The body now belongs to `response`: it is piped from there (the node's stream is taken).
-    const bodyWatch = watched();
-    const bodyLease = inFlight;
-    const body = flowing(response.body, length, options.ctx, () => {
-      bodyWatch.release();
-      bodyLease?.end();
-    });
+    startWatching();
+    const body = flowing(response.body, length, options.ctx, stopWatching);
     return { ok: true, response: new Response(body, response) };
   }
-  watch?.release();
-  inFlight?.end();
+  stopWatching();
   return { ok: true, response };
 }
 

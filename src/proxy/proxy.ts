@@ -16,10 +16,10 @@ import { writeRequestPoint } from '../telemetry/analytics';
 import { AT } from '../telemetry/counts';
 import { headTooLarge, refusal } from './admission';
 import { placementFrom } from './balance';
-import { ClientBody } from './client-body';
 import { type AttemptFacts, nextStep } from './failover';
-import { forward, sendsBody } from './forward';
+import { forward } from './forward';
 import { isWebSocketHandshake, setsCookie } from './headers';
+import { NO_BODY, outgoingBody, sendsBody } from './outgoing-body';
 import { mergeSlashes } from './path-policy';
 import { isLimited, limitRefusal } from './rate-limits';
 import { elsewhereRoute, isWithin, readPin, route, takesNewSessions } from './routing';
@@ -37,17 +37,6 @@ const CLIENT_GONE = 499 as UnofficialStatusCode;
 
 /** Methods that are safe to repeat anywhere when they carry no body. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-interface Outgoing {
-  /** What to send as the body: the client's stream, a copy read whole, or null. */
-  readonly body: BodyInit | null;
-  /** Can it be sent again: no body, or a body read whole. */
-  readonly replayable: boolean;
-  /** A streamed body, which says how it ended when it ended early. */
-  readonly streamed?: ClientBody;
-}
-
-const NO_BODY: Outgoing = { body: null, replayable: true };
 
 /** The methods Co-browse uses; anything else (TRACE, PROPFIND, ...) never reaches a node. */
 const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
@@ -67,20 +56,6 @@ export async function proxy(
   } catch (error) {
     return errorResponse(error);
   }
-}
-
-/**
- * The body of a request that sends one: read whole when its declared length is at most
- * REPLAY_BODY_BYTES, so it can be sent again if its node turns out dead; else the client's stream,
- * which can be sent once only.
- */
-async function outgoingBody(request: Request, config: Config): Promise<Outgoing> {
-  const length = request.headers.get('content-length');
-  if (length !== null && Number(length) <= config.replayBodyBytes) {
-    return { body: await request.arrayBuffer(), replayable: true };
-  }
-  const streamed = new ClientBody(request.body as ReadableStream<Uint8Array>, config.maxBodyBytes);
-  return { body: streamed.stream, replayable: false, streamed };
 }
 
 function noNodeAvailable(details: Record<string, unknown> = {}): EdgeError {

@@ -67,23 +67,13 @@ export function cookieValues(header: string | null, name: string): string[] {
   // A header that does not contain the name has no pair of that name: most new visitors' requests.
   if (!header?.includes(name)) return [];
   const values: string[] = [];
-  // Pair by pair, as `header.split(/[;,]/)` would cut them, without building the array of every pair;
-  // one pass over the characters (a search for `=` past the pair would make hostile headers quadratic).
-  for (let start = 0; start < header.length; ) {
-    let end = start;
-    let eq = -1;
-    for (; end < header.length; end++) {
-      const char = header[end];
-      if (char === ';' || char === ',') break;
-      if (char === '=' && eq === -1) eq = end;
-    }
-    if (eq !== -1 && header.slice(start, eq).trim() === name) {
-      const value = header.slice(eq + 1, end).trim();
-      values.push(
-        value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value,
-      );
-    }
-    start = end + 1;
+  for (const pair of header.split(/[;,]/)) {
+    const eq = pair.indexOf('=');
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+    const value = pair.slice(eq + 1).trim();
+    values.push(
+      value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value,
+    );
   }
   return values;
 }
