@@ -7,14 +7,15 @@
  *   BENCH_SECONDS=10 BENCH_ROUNDS=5 npm run bench
  *
  * Then counts the work per request of the router and the pass-through Workers under callgrind
- * (instructions, simulated cache misses and branch mispredictions, estimated cycles): figures this
- * machine's noise does not move (BENCH_INSTRUCTION_REQUESTS, 0 skips it).
+ * (instructions, simulated cache misses and branch mispredictions, estimated cycles), for the sticky
+ * GET and the sticky POST: figures this machine's noise does not move (BENCH_INSTRUCTION_REQUESTS
+ * requests each, default 2,000; 0 skips it).
  *
  * Needs nginx, wrk and valgrind (Debian packages): installs them with apt-get when missing.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { workPerRequest } from './bench/callgrind.mjs';
+import { COUNTED_REQUESTS, workPerRequest } from './bench/callgrind.mjs';
 import {
   bigWebSocketMessages,
   httpLoad,
@@ -41,10 +42,19 @@ const WS_MESSAGES = 2000;
 /** Sockets echoing at once, and the DOM-snapshot-sized messages several of them send at once. */
 const WS_SOCKETS = 16;
 const WS_BIG = { sockets: 8, bytes: 10 * 2 ** 20, rounds: 3 };
-const INSTRUCTION_REQUESTS = Number(process.env.BENCH_INSTRUCTION_REQUESTS ?? 400);
 const NGINX_PORT = 18_080;
 const PATH = '/cobrowse/health';
 const PINNED = { Cookie: 'gcbSessionServer=.CB_Server_1' };
+/** The sticky POST counted: a CometD message of a session's usual size, to a path the node echoes. */
+const POST_PATH = '/cobrowse/echo';
+const POST_BODY = JSON.stringify([
+  {
+    channel: '/meta/connect',
+    clientId: '2bnv3a8s1vyo9q8w1c7l4cfm3f',
+    connectionType: 'long-polling',
+    id: '42',
+  },
+]);
 
 function ensureTools() {
   const missing = ['nginx', 'wrk', 'valgrind'].filter((tool) => {
@@ -115,6 +125,12 @@ const countedTargets = new Map([
   ['pass-through, fresh request', passThroughWorker(origin.url, { fresh: true })],
 ]);
 const counted = new Map();
+/** The sticky POST, counted for the router and the fresh-request pass-through. */
+const countedPosts = new Map([
+  ['router', countedRouter({})],
+  ['pass-through, fresh request', passThroughWorker(origin.url, { fresh: true })],
+]);
+const countedPost = new Map();
 
 /** The median of each figure over the rounds: this machine's noise is larger than some effects. */
 function medianOf(samples) {
@@ -171,13 +187,17 @@ try {
     console.log(`round ${round} of ${ROUNDS} measured`);
   }
   await Promise.all(targets.splice(0).map((target) => target.stop()));
-  if (INSTRUCTION_REQUESTS > 0) {
+  if (COUNTED_REQUESTS > 0) {
     for (const [name, worker] of countedTargets) {
-      counted.set(
-        name,
-        await workPerRequest(worker, { path: PATH, requests: INSTRUCTION_REQUESTS, headers: PINNED }),
-      );
+      counted.set(name, await workPerRequest(worker, { path: PATH, headers: PINNED }));
       console.log(`work counted: ${name}`);
+    }
+    for (const [name, worker] of countedPosts) {
+      countedPost.set(
+        name,
+        await workPerRequest(worker, { path: POST_PATH, headers: PINNED, body: POST_BODY }),
+      );
+      console.log(`work counted: ${name}, sticky POST`);
     }
   }
 } finally {
@@ -252,9 +272,7 @@ if (counted.size > 0) {
   const floor = counted.get('pass-through Worker');
   const freshFloor = counted.get('pass-through, fresh request');
   lines.push('');
-  lines.push(
-    `Work per request of the workerd process (callgrind, ${INSTRUCTION_REQUESTS} sequential requests):`,
-  );
+  lines.push(`Work per request of the workerd process (callgrind, ${COUNTED_REQUESTS} sequential requests):`);
   lines.push('');
   lines.push(
     '| target | instructions | L1 misses | branch mispredictions | estimated cycles | instructions / pass-through | instructions / pass-through, fresh | cycles / pass-through | cycles / pass-through, fresh |',
@@ -273,6 +291,13 @@ if (counted.size > 0) {
     ];
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
+  const postRouter = countedPost.get('router');
+  const postFloor = countedPost.get('pass-through, fresh request');
+  lines.push('');
+  lines.push(
+    `Sticky POST of ${POST_BODY.length} bytes to ${POST_PATH}, estimated cycles per request: router ${fmt(postRouter.estimatedCycles)}, ` +
+      `pass-through, fresh request ${fmt(postFloor.estimatedCycles)}: ${ratio(postRouter.estimatedCycles, postFloor.estimatedCycles)}`,
+  );
 }
 lines.push('');
 const verdict = (value, met) => `${value.toFixed(2)} ${met ? 'met' : 'MISSED'}`;

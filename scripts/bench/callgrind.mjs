@@ -49,6 +49,18 @@ exec valgrind --tool=callgrind --smc-check=all-non-file --cache-sim=yes --branch
   return path;
 }
 
+/**
+ * V8 runs on the main thread only under the count. With its background threads, V8 compiles hot
+ * code and collects garbage concurrently, and valgrind runs one thread at a time in an order the host's
+ * scheduler decides: one build counted 1.16x the pass-through while another process ran beside it and
+ * 1.23-1.24x alone, over 1,600 requests each, because its code reached V8's optimizing tiers at
+ * different points (the slower counts still ran part of the JavaScript in the interpreter). With
+ * `--single-threaded` the same work is done at the same points: two runs side by side, and one alone,
+ * agree within 0.1 % (BENCHMARKS.md "The count's window"). callgrind counts every thread, so moving
+ * that work onto the main thread does not hide any of it.
+ */
+const V8_FLAGS = '--single-threaded';
+
 /** The path of the workerd binary Miniflare runs (the `workerd` package exports it). */
 const WORKERD = createRequire(import.meta.url)('workerd').default;
 
@@ -90,29 +102,52 @@ function perRequest(events, requests) {
 }
 
 /**
- * Starts `worker` in Miniflare with workerd under callgrind, sends `requests` sequential GETs of
- * `path` after a warm-up, and returns the process's work per request ({@link perRequest}).
+ * Requests counted (BENCH_INSTRUCTION_REQUESTS, default 2,000). Garbage collection comes in lumps: a
+ * sticky GET's young-generation collections, and the runtime objects they free, cost from 64,000 to
+ * 310,000 cycles per request between consecutive 200-request slices, in a cycle of about 600 requests
+ * for the router and the pass-through alike. A count of 400 (before 2026-12-03) caught one or two of
+ * those lumps by chance and moved the router's ratio between 1.13x and 1.21x for one build; a count
+ * over several cycles charges each request its share (BENCHMARKS.md "The count's window").
  */
-export async function workPerRequest(worker, { path, requests, headers = {} }) {
+export const COUNTED_REQUESTS = Number(process.env.BENCH_INSTRUCTION_REQUESTS ?? 2000);
+
+/**
+ * Starts `worker` in Miniflare with workerd under callgrind, sends `requests` sequential requests for
+ * `path` after a warm-up (GETs, or POSTs of `body` when given), and returns the process's work per
+ * request ({@link perRequest}).
+ */
+export async function workPerRequest(worker, { path, requests = COUNTED_REQUESTS, headers = {}, body }) {
   const dir = mkdtempSync(join(tmpdir(), 'cobrowse-bench-callgrind-'));
-  const previous = process.env.MINIFLARE_WORKERD_PATH;
-  process.env.MINIFLARE_WORKERD_PATH = callgrindWrapper(dir, WORKERD);
+  // Miniflare reads both when it starts workerd.
+  const settings = {
+    MINIFLARE_WORKERD_PATH: callgrindWrapper(dir, WORKERD),
+    MINIFLARE_WORKERD_V8_FLAGS: V8_FLAGS,
+  };
+  const previous = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
   let target;
   try {
     target = await startMiniflare(worker);
   } finally {
-    if (previous === undefined) delete process.env.MINIFLARE_WORKERD_PATH;
-    else process.env.MINIFLARE_WORKERD_PATH = previous;
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
   try {
     // No compression, as with wrk: Node's fetch asks for gzip by default, and Miniflare's entry
     // worker then gzips JSON answers, which would be counted as the Worker's work.
     const plain = { 'accept-encoding': 'identity', ...headers };
+    const init =
+      body === undefined
+        ? { headers: plain }
+        : { method: 'POST', headers: { ...plain, 'content-type': 'application/json' }, body };
     const send = async (count) => {
       for (let i = 0; i < count; i++) {
-        const response = await fetch(target.url + path, { headers: plain });
+        const response = await fetch(target.url + path, init);
         await response.arrayBuffer();
-        if (!response.ok) throw new Error(`${path} answered ${response.status} under callgrind`);
+        if (!response.ok)
+          throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status} under callgrind`);
       }
     };
     await send(WARM_UP_REQUESTS);

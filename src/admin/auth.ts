@@ -71,7 +71,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async function requireAdmin
   if (typeof expected !== 'string' || expected === '') {
     throw new EdgeError(404, 'not_found', 'the admin endpoints are off: no ADMIN_TOKEN is set');
   }
-  const key = clientKey(c.req.raw);
+  const key = clientKey(c.req.raw.headers);
   const board = boardOf(c.env);
   if (await board.adminLockedOut(key)) throw tooManyRequests('too_many_attempts', LOCKED_OUT);
   const credentials = presented(c.req.header('authorization'));

@@ -8,6 +8,7 @@
 import type { Config } from '../config/config';
 import { EdgeError } from '../errors';
 import { pathProblem } from './path-policy';
+import type { RequestHead } from './request-head';
 
 /**
  * Methods that change state on a node: a page of another site must not send them with a visitor's
@@ -25,12 +26,12 @@ const JSONP_PARAM = 'jsonp';
  * a JSONP callback, or one a browser says it fetched as a script for a page of another site, is one no
  * listed origin needs. (Checked only with ALLOWED_ORIGINS set, like the origin rule.)
  */
-function loadedAsScript(request: Request, target: string): boolean {
+function loadedAsScript({ target, headers }: RequestHead): boolean {
   // Parameter names decoded as the node decodes them (`%6Asonp` is `jsonp` to Jetty).
   const query = target.indexOf('?');
   if (query !== -1 && new URLSearchParams(target.slice(query)).has(JSONP_PARAM)) return true;
-  const site = request.headers.get('sec-fetch-site');
-  return request.headers.get('sec-fetch-dest') === 'script' && site !== null && site !== 'same-origin';
+  const site = headers.get('sec-fetch-site');
+  return headers.get('sec-fetch-dest') === 'script' && site !== null && site !== 'same-origin';
 }
 
 /**
@@ -55,39 +56,32 @@ function headerTooLarge(config: Config): EdgeError {
  * after a node dropped the connection, to tell the client why instead of a 502 (see `refusal` for what
  * is checked up front).
  */
-export function headTooLarge(request: Request, target: string, config: Config): EdgeError | undefined {
-  let bytes = request.method.length + target.length + FRAMING_BYTES + ADDED_HEAD_BYTES;
-  for (const [name, value] of request.headers) bytes += name.length + value.length + 4;
+export function headTooLarge(head: RequestHead, config: Config): EdgeError | undefined {
+  let bytes = head.method.length + head.target.length + FRAMING_BYTES + ADDED_HEAD_BYTES;
+  for (const [name, value] of head.headers) bytes += name.length + value.length + 4;
   return bytes > config.maxHeaderBytes ? headerTooLarge(config) : undefined;
 }
 
 /**
- * The error that refuses this request, or undefined when it may go on to a node. `target` is the path
- * and query the node would get, `path` its path, `cookie` the Cookie field. The head's size is checked
- * here by the parts that make heads too large in practice, the target (414) and the cookies (431);
- * other fields only once a node has refused the request ({@link headTooLarge}).
+ * The error that refuses this request, or undefined when it may go on to a node. The head's size is
+ * checked here by the parts that make heads too large in practice, the target (414) and the cookies
+ * (431); other fields only once a node has refused the request ({@link headTooLarge}).
  */
-export function refusal(
-  request: Request,
-  target: string,
-  path: string,
-  cookie: string | null,
-  webSocket: boolean,
-  config: Config,
-): EdgeError | undefined {
-  const known = request.method.length + target.length + FRAMING_BYTES + ADDED_HEAD_BYTES;
+export function refusal(head: RequestHead, config: Config): EdgeError | undefined {
+  const { method, headers, target, cookie } = head;
+  const known = method.length + target.length + FRAMING_BYTES + ADDED_HEAD_BYTES;
   if (known > config.maxHeaderBytes) {
     return new EdgeError(414, 'uri_too_long', 'the path and query are longer than a Co-browse node accepts');
   }
   if (cookie !== null && known + cookie.length > config.maxHeaderBytes) return headerTooLarge(config);
-  if (config.maxBodyBytes > 0 && Number(request.headers.get('content-length')) > config.maxBodyBytes) {
+  if (config.maxBodyBytes > 0 && Number(headers.get('content-length')) > config.maxBodyBytes) {
     return new EdgeError(
       413,
       'body_too_large',
       `the request body is larger than ${config.maxBodyBytes} bytes`,
     );
   }
-  const problem = pathProblem(path);
+  const problem = pathProblem(head.path);
   if (problem) {
     return new EdgeError(
       400,
@@ -96,16 +90,16 @@ export function refusal(
     );
   }
   const allowed = config.allowedOrigins;
-  if (allowed && loadedAsScript(request, target)) {
+  if (allowed && loadedAsScript(head)) {
     return new EdgeError(
       403,
       'script_load_refused',
       'Co-browse messages cannot be carried by a script load (CometD callback-polling / JSONP)',
     );
   }
-  if (allowed && (webSocket || STATE_CHANGING.has(request.method))) {
+  if (allowed && (head.webSocket || STATE_CHANGING.has(method))) {
     // No Origin: not a browser's cross-site request (browsers send it on these), so nothing to check.
-    const origin = request.headers.get('origin');
+    const origin = headers.get('origin');
     if (origin !== null && !allowed.has(origin)) {
       return new EdgeError(
         403,

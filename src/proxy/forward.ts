@@ -10,6 +10,7 @@ import type { Lease, Tally } from '../telemetry/tally';
 import type { Forwarded } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
+import type { RequestHead } from './request-head';
 
 /** Response header that names the node which served the request. */
 const SERVED_BY_HEADER = 'x-cobrowse-node';
@@ -40,16 +41,12 @@ const WATCHED_BODY_BYTES = 65_536;
 const LEASE_MS = 5000;
 
 export interface ForwardOptions {
-  /** Path and query sent to the node: the path the router checked, as it checked it. */
-  readonly target: string;
+  /** The request as the proxy read it: its node gets `target`, with `requestId` as `X-Request-Id`. */
+  readonly head: RequestHead;
   /** What to send as the body: the client's stream, a copy read whole, or null. */
   readonly body: BodyInit | null;
   /** Time the node has to send response headers: a last resort, above the longest long-poll hold. */
   readonly headerTimeoutMs: number;
-  /** This request's id: sent to the node and back to the client as `X-Request-Id`. */
-  readonly requestId: string;
-  /** Is the request a WebSocket opening handshake? */
-  readonly webSocket: boolean;
   /**
    * Starts watching the node for this request (in-flight.ts, bound to this request's env and context);
    * `alive` is called on each of the watch's ticks while the request lives.
@@ -86,17 +83,17 @@ export async function forward(
   node: NodeConfig,
   options: ForwardOptions,
 ): Promise<Forwarded> {
-  const incoming = request.headers;
-  const headers = upstreamRequestHeaders(incoming, {
-    clientIp: incoming.get('cf-connecting-ip') ?? undefined,
+  const { head } = options;
+  const headers = upstreamRequestHeaders(head.headers, {
+    clientIp: head.headers.get('cf-connecting-ip') ?? undefined,
     url: incomingUrl,
-    requestId: options.requestId,
-    webSocket: options.webSocket,
+    requestId: head.requestId,
+    webSocket: head.webSocket,
   });
-  if (options.webSocket) {
+  if (head.webSocket) {
     // In flight while the gate waits for the node (at most the header limit).
     const handshake = options.tally.openWork(node.id, options.headerTimeoutMs + LEASE_MS);
-    const gated = await options.throughGate(node, options.target, headers).finally(() => handshake.end());
+    const gated = await options.throughGate(node, head.target, headers).finally(() => handshake.end());
     if (gated)
       return gated.ok ? { ok: true, response: served(gated.response, node, incomingUrl, options) } : gated;
     // No gate could be reached: the socket is opened from here, working but not cuttable.
@@ -142,8 +139,8 @@ export async function forward(
   let upstream: Response;
   try {
     // Through the node's VPC binding when it has one: the same request, the same abort.
-    upstream = await node.fetcher.fetch(node.origin + options.target, {
-      method: request.method,
+    upstream = await node.fetcher.fetch(node.origin + head.target, {
+      method: head.method,
       headers,
       body: options.body,
       redirect: 'manual',
@@ -168,7 +165,7 @@ export async function forward(
   }
   // The node's headers are immutable: one mutable copy, made by the Response that carries them.
   const response = new Response(upstream.body, upstream);
-  const length = adaptServed(response.headers, node, incomingUrl, options.requestId);
+  const length = adaptServed(response.headers, node, incomingUrl, head.requestId);
   // A short declared length is decided without reading `response.body` (a call into the runtime).
   if ((length === null || Number(length) > WATCHED_BODY_BYTES) && response.body) {
     // The body now belongs to `response`: it is piped from there (the node's stream is taken).
@@ -195,7 +192,7 @@ function served(upstream: Response, node: NodeConfig, incomingUrl: URL, options:
   const response = upstream.webSocket
     ? new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
     : new Response(upstream.body, upstream);
-  adaptServed(response.headers, node, incomingUrl, options.requestId);
+  adaptServed(response.headers, node, incomingUrl, options.head.requestId);
   return response;
 }
 

@@ -26,12 +26,12 @@ export interface Outgoing {
 export const NO_BODY: Outgoing = { body: null, replayable: true };
 
 /**
- * The body of a request that sends one: read whole when its declared length is at most
+ * The body of a request that sends one (`headers` are its headers, read once by the proxy): read whole when its declared length is at most
  * REPLAY_BODY_BYTES, so it can be sent again if its node turns out dead; else the client's stream,
  * which can be sent once only.
  */
-export async function outgoingBody(request: Request, config: Config): Promise<Outgoing> {
-  const length = request.headers.get('content-length');
+export async function outgoingBody(request: Request, headers: Headers, config: Config): Promise<Outgoing> {
+  const length = headers.get('content-length');
   if (length !== null && Number(length) <= config.replayBodyBytes) {
     return { body: await request.arrayBuffer(), replayable: true };
   }

@@ -14,6 +14,7 @@
  * no node.
  */
 import { EdgeError } from '../errors';
+import type { RequestHead } from './request-head';
 import { mayStartSession } from './session-start';
 
 /**
@@ -26,8 +27,8 @@ export const LIMIT_PERIOD_S = 60;
  * The key a client is counted under: its IPv4 address as Cloudflare saw it, or the /64 of its IPv6
  * address (one subscriber holds a whole /64: 2^64 addresses, one key); one key for unknown addresses.
  */
-export function clientKey(request: Request): string {
-  const address = request.headers.get('cf-connecting-ip') ?? 'unknown';
+export function clientKey(headers: Headers): string {
+  const address = headers.get('cf-connecting-ip') ?? 'unknown';
   return address.includes(':') ? ipv6Prefix64(address) : address;
 }
 
@@ -64,15 +65,14 @@ export function isLimited(method: string, webSocket: boolean): boolean {
  * undefined. `body` is what will be sent (read whole, streamed, or null).
  */
 export async function limitRefusal(
-  request: Request,
-  webSocket: boolean,
+  { headers, webSocket }: RequestHead,
   pinned: boolean,
   body: BodyInit | null,
   env: Pick<Env, 'NEW_SESSION_LIMIT' | 'PINNED_REQUEST_LIMIT'>,
 ): Promise<EdgeError | undefined> {
   const newSession = webSocket ? !pinned : mayStartSession(body);
   const limiter = newSession ? env.NEW_SESSION_LIMIT : env.PINNED_REQUEST_LIMIT;
-  if (!(await overLimit(limiter, clientKey(request)))) return undefined;
+  if (!(await overLimit(limiter, clientKey(headers)))) return undefined;
   return newSession
     ? tooManyRequests(
         'too_many_new_sessions',

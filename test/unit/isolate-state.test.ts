@@ -143,6 +143,35 @@ describe('the health copy', () => {
     expect(calls).toHaveLength(2);
     expect(calls[1]?.report).toMatchObject({ isolate: 'isolate-a' });
   });
+
+  it('is read without waiting while usable, refreshed behind it when due, and waited for when too old', async () => {
+    const { calls, env } = board();
+    const health = new HealthCopy(new Tally(() => 'isolate-a'), new RecordingSharedCopy(() => 'isolate-a'));
+    // No copy yet: nothing to use now, and nothing asked of the board by looking.
+    expect(health.readNow(env, ctx)).toBeUndefined();
+    expect(calls).toHaveLength(0);
+    // The first read waits for the board.
+    const first = health.read(env, ctx);
+    calls[0]?.answer(snapshotAt(Date.now()));
+    expect((await first)?.takenAt).toBe(Date.now());
+    // Young: used as it is, no call.
+    const taken = Date.now();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(health.readNow(env, ctx)?.takenAt).toBe(taken);
+    expect(calls).toHaveLength(1);
+    // Past the refresh age but usable: still used now, with one refresh behind it.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(health.readNow(env, ctx)?.takenAt).toBe(taken);
+    expect(health.readNow(env, ctx)?.takenAt).toBe(taken);
+    expect(calls).toHaveLength(2);
+    // Too old (the refresh never came back and was given up): not used without waiting.
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(health.readNow(env, ctx)).toBeUndefined();
+    const waited = health.read(env, ctx);
+    expect(calls).toHaveLength(3);
+    calls[2]?.answer(snapshotAt(Date.now()));
+    expect((await waited)?.takenAt).toBe(Date.now());
+  });
 });
 
 describe('the watches', () => {
