@@ -23,7 +23,7 @@ import { startMiniflare } from './targets.mjs';
  * (MaglevCompiler::Compile) against 48,000 for the pass-through, and the JavaScript still ran in the
  * baseline tier. That is once per isolate, not per request; it made the router's figure 5-6 % higher
  * and swing with the compiler's timing (BENCHMARKS.md "Where the remaining work goes").
- * `BENCH_WARM_UP=200` reproduces the earlier figures.
+ * `BENCH_WARM_UP=200 BENCH_INSTRUCTION_REQUESTS=400` gives the earlier warm-up and window.
  */
 const WARM_UP_REQUESTS = Number(process.env.BENCH_WARM_UP ?? 2000);
 
@@ -56,7 +56,7 @@ exec valgrind --tool=callgrind --smc-check=all-non-file --cache-sim=yes --branch
  * 1.23-1.24x alone, over 1,600 requests each, because its code reached V8's optimizing tiers at
  * different points (the slower counts still ran part of the JavaScript in the interpreter). With
  * `--single-threaded` the same work is done at the same points: two runs side by side, and one alone,
- * agree within 0.1 % (BENCHMARKS.md "The count's window"). callgrind counts every thread, so moving
+ * agree within 0.1 % (BENCHMARKS.md "The count made repeatable"). callgrind counts every thread, so moving
  * that work onto the main thread does not hide any of it.
  */
 const V8_FLAGS = '--single-threaded';
@@ -107,7 +107,7 @@ function perRequest(events, requests) {
  * 310,000 cycles per request between consecutive 200-request slices, in a cycle of about 600 requests
  * for the router and the pass-through alike. A count of 400 (before 2026-12-03) caught one or two of
  * those lumps by chance and moved the router's ratio between 1.13x and 1.21x for one build; a count
- * over several cycles charges each request its share (BENCHMARKS.md "The count's window").
+ * over several cycles charges each request its share (BENCHMARKS.md "The count made repeatable").
  */
 export const COUNTED_REQUESTS = Number(process.env.BENCH_INSTRUCTION_REQUESTS ?? 2000);
 

@@ -1,7 +1,7 @@
 /**
  * What the proxy reads of a client's request once, at its start. Every later step (admission,
  * routing, forwarding, the log line) takes it from here: each read of `request.headers` or
- * `request.method` is a call into the runtime, and a sticky GET used to make nine of them.
+ * `request.method` is a call into the runtime (a sticky GET made six before this record, two now).
  */
 export interface RequestHead {
   readonly method: string;
