@@ -104,7 +104,7 @@ function perRequest(events, requests) {
 /**
  * Requests counted (BENCH_INSTRUCTION_REQUESTS, default 2,000). Garbage collection comes in lumps: a
  * sticky GET's young-generation collections, and the runtime objects they free, cost from 64,000 to
- * 310,000 cycles per request between consecutive 200-request slices, in a cycle of about 600 requests
+ * 310,000 instructions per request between consecutive 200-request slices, in a cycle of about 600 requests
  * for the router and the pass-through alike. A count of 400 (before 2026-12-03) caught one or two of
  * those lumps by chance and moved the router's ratio between 1.13x and 1.21x for one build; a count
  * over several cycles charges each request its share (BENCHMARKS.md "The count made repeatable").
