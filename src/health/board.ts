@@ -2,41 +2,35 @@
  * The health board: one Durable Object (SQLite-backed) that holds every node's health and mode.
  *
  * A thin shell: RPC methods for the Worker and the operators, and an alarm that checks every node
- * each HEALTH_INTERVAL_MS and always re-arms, even when a check throws. The rules live in state.ts.
- * The alarm is armed on first use, so a fresh deployment starts checking with its first request.
+ * (check-schedule.ts says when). The rules live in state.ts. Each part owns its own state: the
+ * roster (board-roster.ts), the nodes' stored health (node-health-store.ts), the traffic
+ * (telemetry/board-traffic.ts), the alerts (cluster-alerts.ts), what the socket gates are told
+ * (gate-broadcast.ts) and the admin login lockout (admin/login-lockout.ts); the board joins them.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { LoginLockout } from '../admin/login-lockout';
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
-import { rosterViewOf } from '../config/live-config';
+import type { NodeConfig } from '../config/roster';
 import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
-import { type GateCheckIn, type GateNews, gateNamed } from '../proxy/gate-protocol';
+import type { GateCheckIn, GateNews } from '../proxy/gate-protocol';
 import type { AlertState } from '../telemetry/alerts';
+import { BoardTraffic } from '../telemetry/board-traffic';
 import type { TrafficReport } from '../telemetry/counts';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
-import {
-  currentGauges,
-  type IsolateGauges,
-  openSessionsOf,
-  record,
-  type TrafficState,
-  type TrafficView,
-  trafficView,
-} from '../telemetry/traffic';
-import { loadTraffic, saveTraffic } from '../telemetry/traffic-storage';
+import { openSessionsOf, type TrafficView } from '../telemetry/traffic';
 import { availabilityOf } from './availability';
 import { BoardRoster, type RosterState } from './board-roster';
+import { CheckSchedule } from './check-schedule';
 import { ClusterAlerts } from './cluster-alerts';
-import { GateRegistry } from './gate-registry';
+import { GateBroadcast } from './gate-broadcast';
 import type { HealthSnapshot } from './health-snapshot';
+import { NodeHealthStore } from './node-health-store';
 import { probe } from './probe';
 import {
   ADDED,
-  addedHealth,
   expireDrain,
-  initialHealth,
   type NodeHealth,
   type NodeMode,
   needsConfirmation,
@@ -45,42 +39,35 @@ import {
   setMode,
 } from './state';
 
-/** What the board stores per node: its health, and where it was measured (origin, and binding). */
-interface StoredNode {
-  readonly origin: string;
-  readonly via?: string | null;
-  readonly health: NodeHealth;
-}
-
 /**
  * A node to be removed goes once nothing was open or counted on it for this long: an isolate with
  * traffic on it hands its counts over within HAND_OVER_MS, so twice that without any is no session.
  */
 const QUIET_BEFORE_REMOVAL_MS = 2 * HAND_OVER_MS;
-/** How long the gates keep hearing that a removed node is gone (one whose push they missed, too). */
-const REMOVED_NEWS_MS = 15 * 60_000;
 
 export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private calls = 0;
-  /** Of those calls, the ones that carried an isolate's traffic counts. */
-  private handOvers = 0;
-  private counted: TrafficState | undefined;
-  private readonly isolates: IsolateGauges = new Map();
-  private readonly gates = new GateRegistry();
+  /** The isolates' and gates' counts and gauges of open work (telemetry/board-traffic.ts). */
+  private readonly counted = new BoardTraffic(this.ctx.storage.kv);
+  /** Every node's health as stored (node-health-store.ts). */
+  private readonly health = new NodeHealthStore(this.ctx.storage.kv);
   /** Failed admin logins, for every isolate at once (in memory: a reset forgets them, as a minute does). */
   private readonly logins = new LoginLockout();
-  /** Set while a round of checks runs: whether a check was asked for meanwhile. */
-  private round: { checkAgain: boolean } | undefined;
-  /** Set while news for the gates is queued: the changes of one round of checks go out together. */
-  private gatesToTell: Promise<void> | undefined;
+  /** When rounds of checks run (check-schedule.ts). */
+  private readonly schedule = new CheckSchedule(this.ctx.storage, () => this.config().health.intervalMs);
   /** The roster: NODES with the runtime changes (board-roster.ts). */
   private readonly roster = new BoardRoster(this.ctx.storage.kv, this.env);
-  /** Nodes removed from the roster lately, and when: the gates still hear of them as gone. */
-  private readonly removed = new Map<string, number>();
   /** What the alert webhook is told (cluster-alerts.ts). */
   private readonly alerts = new ClusterAlerts(
     this.ctx.storage.kv,
     () => this.config().alerts,
+    (work) => this.ctx.waitUntil(work),
+  );
+  /** What the socket gates are told, and when (gate-broadcast.ts). */
+  private readonly gates = new GateBroadcast(
+    this.env,
+    () => this.config(),
+    (config) => this.unavailableIn(config),
     (work) => this.ctx.waitUntil(work),
   );
 
@@ -90,11 +77,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
    */
   async snapshot(report?: TrafficReport): Promise<HealthSnapshot> {
     this.calls++;
-    if (report) {
-      this.handOvers++;
-      this.record(report);
-    }
-    await this.armAlarm();
+    if (report) this.counted.record(report, 'isolate', Date.now());
+    await this.schedule.arm();
     return this.read();
   }
 
@@ -103,8 +87,10 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
    * not counted in `calls` (which measure what routing costs the board).
    */
   async traffic(): Promise<TrafficView> {
-    const nodeIds = this.config().nodes.map((node) => node.id);
-    return trafficView(this.trafficState(), this.isolates, nodeIds, Date.now(), this.handOvers);
+    return this.counted.view(
+      this.config().nodes.map((node) => node.id),
+      Date.now(),
+    );
   }
 
   /**
@@ -118,8 +104,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     const after = this.update(nodeId, (health, _limits, now) =>
       recordPassiveFailure(health, error, now, times),
     );
-    if (after && needsConfirmation(after, this.config().health)) await this.checkSoon();
-    else await this.armAlarm();
+    if (after && needsConfirmation(after, this.config().health)) await this.schedule.soon();
+    else await this.schedule.arm();
     return this.read();
   }
 
@@ -131,7 +117,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.calls++;
     if (!this.config().nodesById.has(nodeId)) return undefined;
     this.update(nodeId, (health, _limits, now) => setMode(health, mode, now, drainDeadline ?? null));
-    await this.armAlarm();
+    await this.schedule.arm();
     return this.read();
   }
 
@@ -160,8 +146,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
       this.update(id, (health, _limits, now) => setMode(health, 'draining', now, null));
     }
     // A node added, moved or gone changes what the gates may reach.
-    this.tellGatesSoon();
-    await this.armAlarm();
+    this.gates.tellSoon();
+    await this.schedule.arm();
     return { snapshot: this.read() };
   }
 
@@ -172,8 +158,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.roster.reset(by);
     const after = this.config().nodesById;
     for (const id of before) if (!after.has(id)) this.forget(id);
-    this.tellGatesSoon();
-    await this.armAlarm();
+    this.gates.tellSoon();
+    await this.schedule.arm();
     return this.read();
   }
 
@@ -194,10 +180,11 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
    */
   async gateCheckIn(checkIn: GateCheckIn): Promise<GateNews> {
     this.calls++;
-    this.gates.heard(checkIn.gate, checkIn.versionAt, Date.now());
-    this.record(checkIn.report);
-    await this.armAlarm();
-    return this.gateNews();
+    const now = Date.now();
+    this.gates.heard(checkIn.gate, checkIn.versionAt, now);
+    this.counted.record(checkIn.report, 'gate', now);
+    await this.schedule.arm();
+    return this.gates.news(Date.now());
   }
 
   /** Is this client key locked out of the admin API (admin/auth.ts)? Not counted in `calls`. */
@@ -211,20 +198,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   }
 
   override async alarm(): Promise<void> {
-    const started = Date.now();
-    const round = { checkAgain: false };
-    this.round = round;
-    try {
-      await this.checkAll(started);
-    } finally {
-      // Counted from the start of this round, so a round of timed-out checks does not stretch the
-      // interval: a hung node is down within HEALTH_INTERVAL_MS x HEALTH_FALL + HEALTH_TIMEOUT_MS.
-      // A check asked for during the round (failures reached HEALTH_FALL) runs right after it: its
-      // probes were sent before those failures and could not confirm them.
-      const next = round.checkAgain ? Date.now() : started + this.config().health.intervalMs;
-      if (this.round === round) this.round = undefined;
-      await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
-    }
+    await this.schedule.runRound((sentAt) => this.checkAll(sentAt));
   }
 
   /**
@@ -249,13 +223,13 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   /** Each node's open sessions and whether it serves, for the alerts no single transition raises. */
   private watchCluster(now: number): void {
     const config = this.config();
-    const gauges = currentGauges(this.isolates, now);
+    const gauges = this.counted.gauges(now);
     const { onMarkedDown } = config.health;
     const nodes = config.nodes.map((node) => ({
       id: node.id,
       maxSessions: node.maxSessions,
       openSessions: openSessionsOf(gauges, node.id),
-      serving: node.weight > 0 && availabilityOf(this.healthOf(node.id), onMarkedDown) === 'serving',
+      serving: node.weight > 0 && availabilityOf(this.healthOf(node), onMarkedDown) === 'serving',
     }));
     this.alerts.watch(nodes, now);
   }
@@ -267,8 +241,8 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private removeQuietNodes(now: number): void {
     const pending = Object.entries(this.roster.pending());
     if (pending.length === 0) return;
-    const gauges = currentGauges(this.isolates, now);
-    const { lastActive } = this.trafficState();
+    const gauges = this.counted.gauges(now);
+    const lastActive = this.counted.lastActive(now);
     for (const [id, { at, by }] of pending) {
       const open = (gauges[id] ?? []).some((value) => value > 0);
       const since = Math.max(at, lastActive[id] ?? 0);
@@ -280,40 +254,15 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private removeNow(id: string, by: string): void {
     this.roster.remove(id, by);
     this.forget(id);
-    this.tellGatesSoon();
+    this.gates.tellSoon();
   }
 
   /** A node no longer in the roster: its health goes, and the gates hear of it as gone for a while. */
   private forget(id: string): void {
-    this.ctx.storage.kv.delete(`node:${id}`);
-    this.removed.set(id, Date.now());
+    this.health.forget(id);
+    this.gates.nodeRemoved(id, Date.now());
     logEvent('roster', { node: id, removed: true });
     this.alerts.removed(id, Date.now());
-  }
-
-  private async armAlarm(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
-  }
-
-  /** Brings the next round of checks forward to now (right after the current one, if one runs). */
-  private async checkSoon(): Promise<void> {
-    if (this.round) {
-      // getAlarm() is null while the alarm runs, and the round's end sets the next one: tell it.
-      this.round.checkAgain = true;
-      return;
-    }
-    const next = await this.ctx.storage.getAlarm();
-    if (next === null || next > Date.now()) await this.ctx.storage.setAlarm(Date.now());
-  }
-
-  private trafficState(): TrafficState {
-    this.counted ??= loadTraffic(this.ctx.storage.kv, Date.now());
-    return this.counted;
-  }
-
-  private record(report: TrafficReport): void {
-    const state = this.trafficState();
-    saveTraffic(this.ctx.storage.kv, state, record(state, this.isolates, report, Date.now()));
   }
 
   /**
@@ -324,23 +273,9 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     return this.roster.config();
   }
 
-  /**
-   * Health of a node as stored, or a fresh start when the node is new or is now reached elsewhere
-   * (another origin, or through another binding).
-   */
-  private healthOf(nodeId: string): NodeHealth {
-    const stored = this.storedHealthOf(nodeId);
-    // Spread over a fresh start: health stored by an older version gets the fields it lacks. A node
-    // not stored yet is added now (stored with its first update: its first check, within a round).
-    return stored ? { ...initialHealth(), ...stored } : addedHealth(Date.now());
-  }
-
-  /** The node's health as stored for where it is now; undefined for a node new to the board. */
-  private storedHealthOf(nodeId: string): NodeHealth | undefined {
-    const node = this.config().nodesById.get(nodeId);
-    const stored = this.ctx.storage.kv.get<StoredNode>(`node:${nodeId}`);
-    const sameNode = stored && stored.origin === node?.origin && (stored.via ?? null) === (node.via ?? null);
-    return sameNode ? stored.health : undefined;
+  /** A roster node's health as stored, or a fresh start (node-health-store.ts). */
+  private healthOf(node: NodeConfig): NodeHealth {
+    return this.health.healthOf(node, Date.now());
   }
 
   /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */
@@ -350,18 +285,14 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   ): NodeHealth | undefined {
     const node = this.config().nodesById.get(nodeId);
     if (!node) return undefined;
-    const added = this.storedHealthOf(nodeId) === undefined;
-    const before = this.healthOf(nodeId);
+    const added = this.health.stored(node) === undefined;
+    const before = this.healthOf(node);
     const after = change(before, this.config().health, Date.now());
     if (after === before) return after;
-    this.ctx.storage.kv.put<StoredNode>(`node:${nodeId}`, {
-      origin: node.origin,
-      via: node.via ?? null,
-      health: after,
-    });
+    this.health.put(node, after);
     const onMarkedDown = this.config().health.onMarkedDown;
     const unavailable = (health: NodeHealth) => availabilityOf(health, onMarkedDown) === 'unavailable';
-    if (unavailable(before) !== unavailable(after)) this.tellGatesSoon();
+    if (unavailable(before) !== unavailable(after)) this.gates.tellSoon();
     // One event adds at most one transition, at the front; a node stored for the first time has its
     // first (added) one to tell.
     const [newest] = after.transitions;
@@ -372,51 +303,25 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     return after;
   }
 
-  private gateNews(): GateNews {
-    const config = this.config();
+  /** The roster nodes of `config` that serve nothing now: the gates must not keep their sockets. */
+  private unavailableIn(config: Config): string[] {
     const { onMarkedDown } = config.health;
-    const unavailable = config.nodes
-      .map((node) => node.id)
-      .filter((id) => availabilityOf(this.healthOf(id), onMarkedDown) === 'unavailable');
-    const now = Date.now();
-    for (const [id, at] of this.removed) {
-      if (now - at > REMOVED_NEWS_MS) this.removed.delete(id);
-      else if (!config.nodesById.has(id)) unavailable.push(id);
-    }
-    return this.gates.news(unavailable, config.nodes.map(rosterViewOf));
-  }
-
-  /**
-   * Tells every gate that holds sockets which nodes stopped (or resumed) serving, once the current
-   * change is done: the gates cut those nodes' sockets at once, without anyone polling.
-   */
-  private tellGatesSoon(): void {
-    this.gatesToTell ??= Promise.resolve().then(async () => {
-      this.gatesToTell = undefined;
-      const { unavailable, roster } = this.gateNews();
-      const { locationHint } = this.config();
-      await Promise.all(
-        this.gates.live(Date.now()).map((gate) =>
-          gateNamed(this.env, gate, locationHint)
-            .news(unavailable, roster)
-            .catch((error) => logEvent('socket gate unreachable', { gate, error: String(error) }, 'error')),
-        ),
-      );
-    });
-    this.ctx.waitUntil(this.gatesToTell);
+    return config.nodes
+      .filter((node) => availabilityOf(this.healthOf(node), onMarkedDown) === 'unavailable')
+      .map((node) => node.id);
   }
 
   private read(): HealthSnapshot {
     const now = Date.now();
-    const gauges = currentGauges(this.isolates, now);
-    const nodes = this.config().nodes.map(({ id, origin, weight, via, maxSessions }) => ({
-      id,
-      origin,
-      weight,
-      via: via ?? null,
-      maxSessions: maxSessions ?? null,
-      ...this.healthOf(id),
-      openSessions: openSessionsOf(gauges, id),
+    const gauges = this.counted.gauges(now);
+    const nodes = this.config().nodes.map((node) => ({
+      id: node.id,
+      origin: node.origin,
+      weight: node.weight,
+      via: node.via ?? null,
+      maxSessions: node.maxSessions ?? null,
+      ...this.healthOf(node),
+      openSessions: openSessionsOf(gauges, node.id),
     }));
     return { takenAt: now, calls: this.calls, nodes };
   }

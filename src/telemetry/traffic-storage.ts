@@ -12,29 +12,33 @@ const BUCKET = 'traffic:bucket:';
 
 type StoredTotals = Pick<TrafficState, 'since' | 'totals' | 'lastActive'>;
 
-export function loadTraffic(kv: SyncKvStorage, now: number): TrafficState {
-  const stored = kv.get<StoredTotals>(TOTALS);
-  const state = stored ? { ...stored, buckets: {} } : emptyTraffic(now);
-  for (const [key, counts] of kv.list<NodeCounts>({ prefix: BUCKET })) {
-    state.buckets[key.slice(BUCKET.length)] = counts;
+export class TrafficStorage {
+  /** The bucket whose first report last dropped the expired ones (in this object's memory). */
+  private prunedFor = 0;
+
+  constructor(private readonly kv: SyncKvStorage) {}
+
+  /** The stored state, or an empty one that starts counting at `now`. */
+  load(now: number): TrafficState {
+    const stored = this.kv.get<StoredTotals>(TOTALS);
+    const state = stored ? { ...stored, buckets: {} } : emptyTraffic(now);
+    for (const [key, counts] of this.kv.list<NodeCounts>({ prefix: BUCKET })) {
+      state.buckets[key.slice(BUCKET.length)] = counts;
+    }
+    return state;
   }
-  return state;
-}
 
-/** The bucket whose first report last dropped the expired ones (in this object's memory). */
-let prunedFor = 0;
-
-/**
- * Writes what a report at `bucket` changed; the first report of a bucket also drops buckets older
- * than the kept window.
- */
-export function saveTraffic(kv: SyncKvStorage, state: TrafficState, bucket: number): void {
-  const { since, totals, lastActive } = state;
-  kv.put<StoredTotals>(TOTALS, { since, totals, lastActive });
-  kv.put(BUCKET + bucket, state.buckets[bucket]);
-  if (bucket === prunedFor) return;
-  prunedFor = bucket;
-  for (const [key] of kv.list({ prefix: BUCKET, end: BUCKET + (bucket - BUCKETS * BUCKET_MS + 1) })) {
-    kv.delete(key);
+  /**
+   * Writes what a report at `bucket` changed; the first report of a bucket also drops buckets older
+   * than the kept window.
+   */
+  save(state: TrafficState, bucket: number): void {
+    const { since, totals, lastActive } = state;
+    this.kv.put<StoredTotals>(TOTALS, { since, totals, lastActive });
+    this.kv.put(BUCKET + bucket, state.buckets[bucket]);
+    if (bucket === this.prunedFor) return;
+    this.prunedFor = bucket;
+    const end = BUCKET + (bucket - BUCKETS * BUCKET_MS + 1);
+    for (const [key] of this.kv.list({ prefix: BUCKET, end })) this.kv.delete(key);
   }
 }

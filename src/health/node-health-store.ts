@@ -1,0 +1,47 @@
+/**
+ * Every node's health as the health board stores it (its SQLite-backed synchronous KV), one key per
+ * node, kept with where the node was measured: health measured at another origin, or through another
+ * binding, is not this node's, and it starts afresh.
+ */
+import type { NodeConfig } from '../config/roster';
+import { addedHealth, initialHealth, type NodeHealth } from './state';
+
+/** What the board stores per node: its health, and where it was measured (origin, and binding). */
+interface StoredNode {
+  readonly origin: string;
+  readonly via?: string | null;
+  readonly health: NodeHealth;
+}
+
+const keyOf = (id: string) => `node:${id}`;
+
+export class NodeHealthStore {
+  constructor(private readonly kv: SyncKvStorage) {}
+
+  /** Query: the node's health as stored for where it is now; undefined for a node new to the board. */
+  stored(node: NodeConfig): NodeHealth | undefined {
+    const stored = this.kv.get<StoredNode>(keyOf(node.id));
+    const sameNode = stored && stored.origin === node.origin && (stored.via ?? null) === (node.via ?? null);
+    return sameNode ? stored.health : undefined;
+  }
+
+  /**
+   * Query: the node's health as stored, or a fresh start (added at `now`) when the node is new or is
+   * now reached elsewhere. Spread over a fresh start: health stored by an older version gets the fields
+   * it lacks. A node not stored yet is stored with its first update (its first check, within a round).
+   */
+  healthOf(node: NodeConfig, now: number): NodeHealth {
+    const stored = this.stored(node);
+    return stored ? { ...initialHealth(), ...stored } : addedHealth(now);
+  }
+
+  /** Command: stores `health` as the node's, measured where the node is now. */
+  put(node: NodeConfig, health: NodeHealth): void {
+    this.kv.put<StoredNode>(keyOf(node.id), { origin: node.origin, via: node.via ?? null, health });
+  }
+
+  /** Command: the node left the roster: its health goes. */
+  forget(id: string): void {
+    this.kv.delete(keyOf(id));
+  }
+}
