@@ -3,10 +3,9 @@
  * follow proxy/failover.ts (another node, a check whether the node is dead, or the error); report
  * failures to the health board off the response path; log the outcome.
  */
-import type { UnofficialStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../app-env';
 import type { NodeConfig } from '../config/roster';
-import { EdgeError, errorResponse } from '../errors';
+import { errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { isolate } from '../isolate';
@@ -20,20 +19,24 @@ import { forward } from './forward';
 import { isWebSocketHandshake, setsCookie } from './headers';
 import { NO_BODY, outgoingBody, sendsBody } from './outgoing-body';
 import { mergeSlashes } from './path-policy';
+import {
+  bodyEnded,
+  CLIENT_GONE,
+  clientGone,
+  clusterFull,
+  methodNotAllowed,
+  nodeFailed,
+  noNodeAvailable,
+  notRouted,
+} from './proxy-errors';
 import { isLimited, limitRefusal } from './rate-limits';
 import type { RequestHead } from './request-head';
 import { elsewhereRoute, isWithin, readPin, route, takesNewSessions } from './routing';
 import { isHandshake } from './session-start';
 import { throughGate } from './socket-gates';
 
-/** Seconds a client is asked to wait when no node can take its request. */
-const RETRY_AFTER_S = 5;
-
 /** Answers from a node that count against its health (it is failing, not the request). */
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
-
-/** The status logged for a request whose client went away first: nginx's, which operators know. */
-const CLIENT_GONE = 499 as UnofficialStatusCode;
 
 /** Methods that are safe to repeat anywhere when they carry no body. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -58,23 +61,6 @@ export async function proxy(
   }
 }
 
-function noNodeAvailable(details: Record<string, unknown> = {}): EdgeError {
-  return new EdgeError(503, 'no_node_available', 'no Co-browse node can take this request now', details, {
-    'retry-after': String(RETRY_AFTER_S),
-  });
-}
-
-/** Every serving node has reached its `maxSessions`: a new session must wait (pinned traffic passes). */
-function clusterFull(details: Record<string, unknown> = {}): EdgeError {
-  return new EdgeError(
-    503,
-    'cluster_full',
-    'every Co-browse node is at its session limit; try again shortly',
-    details,
-    { 'retry-after': String(RETRY_AFTER_S) },
-  );
-}
-
 async function routeAndForward(
   request: Request,
   url: URL,
@@ -85,7 +71,7 @@ async function routeAndForward(
   // One string for the prefix check, the policy, the log and the node: nothing is parsed again later.
   const path = mergeSlashes(url.pathname);
   if (!isWithin(path, config.pathPrefix)) {
-    throw new EdgeError(404, 'not_found', `only ${config.pathPrefix} and paths below it are routed here`);
+    throw notRouted(config.pathPrefix);
   }
   const started = Date.now();
   const { headers, method } = request;
@@ -141,15 +127,7 @@ async function routeAndForward(
   };
   if (!ALLOWED_METHODS.has(method)) {
     logAs({ node: null, reason: null, status: 405, failure: `method ${method} refused` });
-    throw new EdgeError(
-      405,
-      'method_not_allowed',
-      `${method} is not used by Co-browse`,
-      {},
-      {
-        allow: [...ALLOWED_METHODS].join(', '),
-      },
-    );
+    throw methodNotAllowed(method, ALLOWED_METHODS);
   }
   const refused = refusal(head, config);
   if (refused) {
@@ -220,7 +198,7 @@ async function routeAndForward(
     // reads this answer, and the node is not blamed.
     if (request.signal.aborted) {
       logAs({ node: node.id, reason, status: CLIENT_GONE, failure: 'client-gone' });
-      throw new EdgeError(CLIENT_GONE, 'client_gone', 'the client went away before its node answered');
+      throw clientGone();
     }
     // A node drops a head larger than it accepts: the client is told that, and the node is not blamed.
     const tooLarge = result.failure === 'unreachable' && headTooLarge(head, config);
@@ -231,15 +209,9 @@ async function routeAndForward(
     // The client stopped sending its body, or sent more than MAX_BODY_BYTES: its doing, not the node's.
     const clientEnded = streamed?.ended;
     if (clientEnded) {
-      const status = clientEnded === 'too-large' ? 413 : 400;
-      logAs({ node: node.id, reason, status, failure: clientEnded });
-      throw new EdgeError(
-        status,
-        clientEnded === 'too-large' ? 'body_too_large' : 'body_incomplete',
-        clientEnded === 'too-large'
-          ? `the request body is larger than ${config.maxBodyBytes} bytes`
-          : 'the client stopped sending the request body',
-      );
+      const ended = bodyEnded(clientEnded, config.maxBodyBytes);
+      logAs({ node: node.id, reason, status: ended.status, failure: clientEnded });
+      throw ended;
     }
     // The board already knows a node it marked down; anything else is news for it.
     if (result.failure !== 'node-down')
@@ -255,17 +227,9 @@ async function routeAndForward(
     let step = nextStep(facts, result.failure);
     if (step.kind === 'confirm') step = nextStep(facts, result.failure, await isDead(node, config.health));
     if (step.kind !== 'elsewhere') {
-      const timeout = result.failure === 'timeout';
-      const status = timeout ? 504 : 502;
-      logAs({ node: node.id, reason, status, failure: result.detail });
-      throw new EdgeError(
-        status,
-        { timeout: 'node_timeout', unreachable: 'node_unreachable', 'node-down': 'node_down' }[
-          result.failure
-        ],
-        `node ${node.id} ${timeout ? 'sent no response in time' : 'cannot answer this request'}: ${result.detail}`,
-        { node: node.id },
-      );
+      const failed = nodeFailed(node.id, result.failure, result.detail);
+      logAs({ node: node.id, reason, status: failed.status, failure: result.detail });
+      throw failed;
     }
     const now = await isolate.health.read(env, ctx);
     const next = elsewhereRoute(
