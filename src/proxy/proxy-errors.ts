@@ -1,8 +1,8 @@
 /**
  * The answers the proxy gives instead of a node's: the path is not routed here, the method is not
  * Co-browse's, no node can take the request, its client went away or stopped sending, or its node
- * failed it (admission.ts and rate-limits.ts have the refusals of their own rules). Each is an {@link EdgeError} (a JSON
- * body with a stable code); the proxy logs its status before throwing it.
+ * failed it (admission.ts and rate-limits.ts have the refusals of their own rules). Each is an
+ * {@link EdgeError} (a JSON body with a stable code); the proxy logs its status before throwing it.
  */
 import type { UnofficialStatusCode } from 'hono/utils/http-status';
 import { EdgeError } from '../errors';
@@ -15,7 +15,10 @@ const RETRY_AFTER_S = 5;
 /** The status logged for a request whose client went away first: nginx's, which operators know. */
 export const CLIENT_GONE = 499 as UnofficialStatusCode;
 
-const retryLater = { 'retry-after': String(RETRY_AFTER_S) };
+/** A 503 that asks the client to come back in RETRY_AFTER_S. */
+function unavailable(code: string, message: string, details: Record<string, unknown>): EdgeError {
+  return new EdgeError(503, code, message, details, { 'retry-after': String(RETRY_AFTER_S) });
+}
 
 /** The path is outside `pathPrefix`: this router serves nothing there. */
 export function notRouted(pathPrefix: string): EdgeError {
@@ -24,23 +27,15 @@ export function notRouted(pathPrefix: string): EdgeError {
 
 /** No serving node can take the request now. */
 export function noNodeAvailable(details: Record<string, unknown> = {}): EdgeError {
-  return new EdgeError(
-    503,
-    'no_node_available',
-    'no Co-browse node can take this request now',
-    details,
-    retryLater,
-  );
+  return unavailable('no_node_available', 'no Co-browse node can take this request now', details);
 }
 
 /** Every serving node has reached its `maxSessions`: a new session must wait (pinned traffic passes). */
 export function clusterFull(details: Record<string, unknown> = {}): EdgeError {
-  return new EdgeError(
-    503,
+  return unavailable(
     'cluster_full',
     'every Co-browse node is at its session limit; try again shortly',
     details,
-    retryLater,
   );
 }
 
