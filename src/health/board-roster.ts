@@ -13,12 +13,19 @@ import {
   type RosterChanges,
   type RosterEntry,
 } from '../config/roster-changes';
+import type { NodeCounts } from '../telemetry/counts';
+import { HAND_OVER_MS } from '../telemetry/hand-over';
 
 const CHANGES_KEY = 'roster:changes';
 const REMOVALS_KEY = 'roster:removals';
 const AUDIT_KEY = 'roster:audit';
 /** Roster changes kept for the status page. */
 const AUDIT_KEPT = 20;
+/**
+ * A node to be removed goes once nothing was open or counted on it for this long: an isolate with
+ * traffic on it hands its counts over within HAND_OVER_MS, so twice that without any is no session.
+ */
+const QUIET_BEFORE_REMOVAL_MS = 2 * HAND_OVER_MS;
 
 /** One change of the roster, as the admin log and the status page show it. */
 export interface RosterChange {
@@ -82,6 +89,25 @@ export class BoardRoster {
   /** Query: removals waiting for their node to be quiet. */
   pending(): Readonly<Record<string, PendingRemoval>> {
     return this.removals;
+  }
+
+  /**
+   * Query: the pending removals due at `now`, as [node, who asked]: nothing open on the node (no
+   * socket held, no request in flight, by `gauges`) and nothing counted on it (`lastActive`) for
+   * QUIET_BEFORE_REMOVAL_MS since the removal was asked: no session in use.
+   */
+  dueRemovals(
+    gauges: NodeCounts,
+    lastActive: Readonly<Record<string, number>>,
+    now: number,
+  ): Array<[id: string, by: string]> {
+    const due: Array<[string, string]> = [];
+    for (const [id, { at, by }] of Object.entries(this.removals)) {
+      const open = (gauges[id] ?? []).some((value) => value > 0);
+      const since = Math.max(at, lastActive[id] ?? 0);
+      if (!open && now - since >= QUIET_BEFORE_REMOVAL_MS) due.push([id, by]);
+    }
+    return due;
   }
 
   /** Query: the last changes, newest first. */

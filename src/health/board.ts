@@ -18,7 +18,6 @@ import type { GateCheckIn, GateNews } from '../proxy/gate-protocol';
 import type { AlertState } from '../telemetry/alerts';
 import { BoardTraffic } from '../telemetry/board-traffic';
 import type { TrafficReport } from '../telemetry/counts';
-import { HAND_OVER_MS } from '../telemetry/hand-over';
 import { openSessionsOf, type TrafficView } from '../telemetry/traffic';
 import { availabilityOf } from './availability';
 import { BoardRoster, type RosterState } from './board-roster';
@@ -38,12 +37,6 @@ import {
   recordPassiveFailure,
   setMode,
 } from './state';
-
-/**
- * A node to be removed goes once nothing was open or counted on it for this long: an isolate with
- * traffic on it hands its counts over within HAND_OVER_MS, so twice that without any is no session.
- */
-const QUIET_BEFORE_REMOVAL_MS = 2 * HAND_OVER_MS;
 
 export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   private calls = 0;
@@ -234,20 +227,11 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.alerts.watch(nodes, now);
   }
 
-  /**
-   * Removes the nodes whose removal waits for quiet, once nothing is open on them (no socket held, no
-   * request in flight) and nothing was counted on them for QUIET_BEFORE_REMOVAL_MS: no session in use.
-   */
+  /** Removes the nodes whose removal waits for quiet, once they are (board-roster.ts `dueRemovals`). */
   private removeQuietNodes(now: number): void {
-    const pending = Object.entries(this.roster.pending());
-    if (pending.length === 0) return;
-    const gauges = this.counted.gauges(now);
-    const lastActive = this.counted.lastActive(now);
-    for (const [id, { at, by }] of pending) {
-      const open = (gauges[id] ?? []).some((value) => value > 0);
-      const since = Math.max(at, lastActive[id] ?? 0);
-      if (!open && now - since >= QUIET_BEFORE_REMOVAL_MS) this.removeNow(id, by);
-    }
+    if (Object.keys(this.roster.pending()).length === 0) return;
+    const due = this.roster.dueRemovals(this.counted.gauges(now), this.counted.lastActive(now), now);
+    for (const [id, by] of due) this.removeNow(id, by);
   }
 
   /** Node `id` leaves the roster now: its sessions end as a down node's (the gates cut its sockets). */
@@ -275,7 +259,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
 
   /** A roster node's health as stored, or a fresh start (node-health-store.ts). */
   private healthOf(node: NodeConfig): NodeHealth {
-    return this.health.healthOf(node, Date.now());
+    return this.health.read(node, Date.now()).health;
   }
 
   /** Applies `change` to a node's stored health; returns the new health, undefined for an unknown node. */
@@ -285,8 +269,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   ): NodeHealth | undefined {
     const node = this.config().nodesById.get(nodeId);
     if (!node) return undefined;
-    const added = this.health.stored(node) === undefined;
-    const before = this.healthOf(node);
+    const { health: before, added } = this.health.read(node, Date.now());
     const after = change(before, this.config().health, Date.now());
     if (after === before) return after;
     this.health.put(node, after);

@@ -18,21 +18,18 @@ const keyOf = (id: string) => `node:${id}`;
 export class NodeHealthStore {
   constructor(private readonly kv: SyncKvStorage) {}
 
-  /** Query: the node's health as stored for where it is now; undefined for a node new to the board. */
-  stored(node: NodeConfig): NodeHealth | undefined {
+  /**
+   * Query: the node's health as stored for where it is now, or a fresh start (added at `now`, and
+   * `added` true) when the node is new to the board or is now reached elsewhere. Spread over a fresh
+   * start: health stored by an older version gets the fields it lacks. A node not stored yet is stored
+   * with its first update (its first check, within a round).
+   */
+  read(node: NodeConfig, now: number): { readonly health: NodeHealth; readonly added: boolean } {
     const stored = this.kv.get<StoredNode>(keyOf(node.id));
     const sameNode = stored && stored.origin === node.origin && (stored.via ?? null) === (node.via ?? null);
-    return sameNode ? stored.health : undefined;
-  }
-
-  /**
-   * Query: the node's health as stored, or a fresh start (added at `now`) when the node is new or is
-   * now reached elsewhere. Spread over a fresh start: health stored by an older version gets the fields
-   * it lacks. A node not stored yet is stored with its first update (its first check, within a round).
-   */
-  healthOf(node: NodeConfig, now: number): NodeHealth {
-    const stored = this.stored(node);
-    return stored ? { ...initialHealth(), ...stored } : addedHealth(now);
+    return sameNode
+      ? { health: { ...initialHealth(), ...stored.health }, added: false }
+      : { health: addedHealth(now), added: true };
   }
 
   /** Command: stores `health` as the node's, measured where the node is now. */

@@ -26,9 +26,9 @@ export interface Outgoing {
 export const NO_BODY: Outgoing = { body: null, replayable: true };
 
 /**
- * The body of a request that sends one (`headers` are its headers, read once by the proxy): read whole when its declared length is at most
- * REPLAY_BODY_BYTES, so it can be sent again if its node turns out dead; else the client's stream,
- * which can be sent once only.
+ * The body of a request that sends one (`headers` are its headers, read once by the proxy): read
+ * whole when its declared length is at most REPLAY_BODY_BYTES, so it can be sent again if its node
+ * turns out dead; else the client's stream, which can be sent once only.
  */
 export async function outgoingBody(request: Request, headers: Headers, config: Config): Promise<Outgoing> {
   const length = headers.get('content-length');

@@ -13,7 +13,7 @@ import type { FailureKind } from './failover';
 const RETRY_AFTER_S = 5;
 
 /** The status logged for a request whose client went away first: nginx's, which operators know. */
-export const CLIENT_GONE = 499 as UnofficialStatusCode;
+const CLIENT_GONE = 499 as UnofficialStatusCode;
 
 /** A 503 that asks the client to come back in RETRY_AFTER_S. */
 function unavailable(code: string, message: string, details: Record<string, unknown>): EdgeError {
@@ -52,6 +52,7 @@ export function methodNotAllowed(method: string, allowed: Iterable<string>): Edg
   );
 }
 
+/** The client went away while its node worked on the request. */
 export function clientGone(): EdgeError {
   return new EdgeError(CLIENT_GONE, 'client_gone', 'the client went away before its node answered');
 }

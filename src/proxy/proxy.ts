@@ -21,7 +21,6 @@ import { NO_BODY, outgoingBody, sendsBody } from './outgoing-body';
 import { mergeSlashes } from './path-policy';
 import {
   bodyEnded,
-  CLIENT_GONE,
   clientGone,
   clusterFull,
   methodNotAllowed,
@@ -126,8 +125,9 @@ async function routeAndForward(
     } satisfies RequestLog & { sampleRate?: number });
   };
   if (!ALLOWED_METHODS.has(method)) {
-    logAs({ node: null, reason: null, status: 405, failure: `method ${method} refused` });
-    throw methodNotAllowed(method, ALLOWED_METHODS);
+    const refused = methodNotAllowed(method, ALLOWED_METHODS);
+    logAs({ node: null, reason: null, status: refused.status, failure: `method ${method} refused` });
+    throw refused;
   }
   const refused = refusal(head, config);
   if (refused) {
@@ -197,8 +197,9 @@ async function routeAndForward(
     // The client went away while its node worked on the request (the attempt was ended for it): nobody
     // reads this answer, and the node is not blamed.
     if (request.signal.aborted) {
-      logAs({ node: node.id, reason, status: CLIENT_GONE, failure: 'client-gone' });
-      throw clientGone();
+      const gone = clientGone();
+      logAs({ node: node.id, reason, status: gone.status, failure: 'client-gone' });
+      throw gone;
     }
     // A node drops a head larger than it accepts: the client is told that, and the node is not blamed.
     const tooLarge = result.failure === 'unreachable' && headTooLarge(head, config);
