@@ -84,11 +84,16 @@ console.log('building the Worker (wrangler deploy --dry-run)...');
 buildWorker();
 
 /**
- * The router at its defaults logs failures and a sample, and writes a sampled data point (README "What
- * it costs"); this one logs every request and writes every point, as the defaults did before issue 21.
+ * The router at its defaults logs failures and a sample, writes a sampled data point and keeps the
+ * request id off the node's request (README "What it costs"); this one logs every request, writes every
+ * point and sends every node the id, as the defaults did before issue 21.
  */
-const FULL_TELEMETRY = 'router, every request logged and counted';
-const EVERY_REQUEST_RECORDED = { LOG_REQUESTS: 'all', ANALYTICS_SAMPLE_RATE: '1' };
+const FULL_TELEMETRY = 'router, every telemetry setting on';
+const EVERY_REQUEST_RECORDED = {
+  LOG_REQUESTS: 'all',
+  ANALYTICS_SAMPLE_RATE: '1',
+  REQUEST_ID_TO_NODES: 'true',
+};
 
 const nodes = await startDemoCluster([{ id: 'CB_Server_1' }, { id: 'CB_Server_2' }, { id: 'CB_Server_3' }]);
 const origin = nodes[0];
@@ -244,7 +249,7 @@ const row = (label, a, b) =>
   `| ${label} | ${ratio(a.http[2].rps, b.http[2].rps)} | ${ratio(a.http[2].p99, b.http[2].p99)} | ${ratio(a.http[32].rps, b.http[32].rps)} | ` +
   `${ratio(a.http[32].p99, b.http[32].p99)} | ${ratio(a.http[32].cpuPerRequestUs, b.http[32].cpuPerRequestUs)} | ${ratio(a.ws.sequential.p99, b.ws.sequential.p99)} | ${ratio(a.ws.sequential.perSecond, b.ws.sequential.perSecond)} |`;
 lines.push(row('router / pass-through Worker', router, pass));
-lines.push(row('router (every request logged and counted) / pass-through', full, pass));
+lines.push(row('router (every telemetry setting on) / pass-through', full, pass));
 lines.push(row('router / pass-through, fresh request', router, fresh));
 lines.push(row('router / nginx', router, nginx));
 lines.push(row('router / direct', router, direct));

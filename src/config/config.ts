@@ -40,6 +40,12 @@ export interface Config {
    */
   readonly analyticsSampleRate: number;
   /**
+   * Does each request's node get its id as `X-Request-Id` (to join a node's logs to ours)? The id is
+   * logged and sent to the client either way. Default false: a field on the node's request costs a
+   * sticky GET about 1 % of its work (README "What it costs").
+   */
+  readonly requestIdToNodes: boolean;
+  /**
    * Request bodies of at most this many bytes (by `Content-Length`) are read before they are sent, so
    * the request can go to another node when its first node is confirmed dead or goes down while it
    * waits. Larger and unknown-length bodies stream and are never sent twice. Default 65536; 0 = never.
@@ -156,6 +162,7 @@ export const DEFAULTS = {
   LOG_REQUESTS: 'errors',
   LOG_SAMPLE_RATE: 0.01,
   ANALYTICS_SAMPLE_RATE: 0.05,
+  REQUEST_ID_TO_NODES: false,
   // Covers a CometD handshake, connect or publish batch (a few KB) with room to spare; DOM snapshots
   // (10 MB) stream instead. nginx buffers every request body (8-16 KB in memory, then on disk).
   REPLAY_BODY_BYTES: 65_536,
@@ -213,6 +220,7 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
     ) as LogRequests,
     logSampleRate: read.fraction('LOG_SAMPLE_RATE', DEFAULTS.LOG_SAMPLE_RATE),
     analyticsSampleRate: read.fraction('ANALYTICS_SAMPLE_RATE', DEFAULTS.ANALYTICS_SAMPLE_RATE),
+    requestIdToNodes: read.boolean('REQUEST_ID_TO_NODES', DEFAULTS.REQUEST_ID_TO_NODES),
     replayBodyBytes: read.integer('REPLAY_BODY_BYTES', DEFAULTS.REPLAY_BODY_BYTES, 0, 1_048_576),
     allowedOrigins: parseAllowedOrigins(read, warnings),
     maxHeaderBytes: read.integer('MAX_HEADER_BYTES', DEFAULTS.MAX_HEADER_BYTES, 1024, 1_048_576),

@@ -11,6 +11,8 @@ export interface FieldReader {
   integer(key: string, fallback: number, min: number, max: number): number;
   /** A number from 0 to 1 (a sampling rate), given as a number or as its text (`0.05`). */
   fraction(key: string, fallback: number): number;
+  /** A switch, given as a boolean or as the text `true` or `false`. */
+  boolean(key: string, fallback: boolean): boolean;
   /** A structured var given as itself or as JSON text; undefined when absent or unparsable. */
   json(key: string): unknown;
   /** HTTP statuses as `2xx`, `200`, `200-299`, or a comma-separated list of those. */
@@ -47,6 +49,14 @@ export function fieldReader(env: Readonly<Record<string, unknown>>, problems: st
       const value = typeof raw === 'string' && /^(0|1)(\.\d+)?$|^\.\d+$/.test(raw.trim()) ? Number(raw) : raw;
       if (typeof value === 'number' && value >= 0 && value <= 1) return value;
       report(key, 'a number from 0 to 1');
+      return fallback;
+    },
+    boolean(key, fallback) {
+      if (!present(key)) return fallback;
+      const raw = env[key];
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      report(key, 'true or false');
       return fallback;
     },
     json(key) {

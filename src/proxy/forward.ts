@@ -41,8 +41,10 @@ const WATCHED_BODY_BYTES = 65_536;
 const LEASE_MS = 5000;
 
 export interface ForwardOptions {
-  /** The request as the proxy read it: its node gets `target`, with `requestId` as `X-Request-Id`. */
+  /** The request as the proxy read it: its node gets `target`. */
   readonly head: RequestHead;
+  /** Does the node get `head.requestId` as `X-Request-Id` (REQUEST_ID_TO_NODES)? The client always does. */
+  readonly requestIdToNode: boolean;
   /** What to send as the body: the client's stream, a copy read whole, or null. */
   readonly body: BodyInit | null;
   /** Time the node has to send response headers: a last resort, above the longest long-poll hold. */
@@ -87,7 +89,7 @@ export async function forward(
   const headers = upstreamRequestHeaders(head.headers, {
     clientIp: head.headers.get('cf-connecting-ip') ?? undefined,
     url: incomingUrl,
-    requestId: head.requestId,
+    requestId: options.requestIdToNode ? head.requestId : undefined,
     webSocket: head.webSocket,
   });
   if (head.webSocket) {

@@ -35,11 +35,12 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  * `X-Rewrite-URL`, `X-Original-Host`, `X-Host`), method overrides (`X-HTTP-Method-Override`,
  * `X-HTTP-Method`, `X-Method-Override`), `Host` (the node's comes from its URL) and `Authorization`:
  * the only credential a browser attaches to this host by itself is the router's own admin login, and
- * Co-browse nodes authenticate nothing with it. The edge's own `X-Forwarded-For`, `-Proto`, `-Host`
- * and `X-Request-Id` are set after.
+ * Co-browse nodes authenticate nothing with it. `X-Request-Id` too: a node that logs it must not log
+ * an id a client made up. The edge's own `X-Forwarded-For`, `-Proto`, `-Host` (and `X-Request-Id`,
+ * when REQUEST_ID_TO_NODES is on) are set after.
  */
 const NOT_FORWARDED =
-  /^(?:x-forwarded-.*|forwarded|x-real-ip|true-client-ip|x-client-ip|x-cluster-client-ip|client-ip|x-proxyuser-ip|x-proxied-https|proxy-.*|x-ssl.*|ssl-.*|x-arr-.*|front-end-https|x-url-scheme|x-original-.*|x-rewrite-url|x-host|x-http-method(?:-override)?|x-method-override|host|authorization)$/;
+  /^(?:x-forwarded-.*|forwarded|x-request-id|x-real-ip|true-client-ip|x-client-ip|x-cluster-client-ip|client-ip|x-proxyuser-ip|x-proxied-https|proxy-.*|x-ssl.*|ssl-.*|x-arr-.*|front-end-https|x-url-scheme|x-original-.*|x-rewrite-url|x-host|x-http-method(?:-override)?|x-method-override|host|authorization)$/;
 
 /** Is `name` (lower case, as Headers gives it) one a client may not send to a node? */
 export function notForwarded(name: string): boolean {
@@ -78,15 +79,18 @@ export interface EdgeView {
   readonly clientIp: string | undefined;
   /** The URL the client asked the edge for. */
   readonly url: URL;
-  /** This request's id, sent to the node as `X-Request-Id` so its logs and ours can be joined. */
-  readonly requestId: string;
+  /**
+   * This request's id, sent to the node as `X-Request-Id` so its logs and ours can be joined; undefined
+   * when the node does not get it (REQUEST_ID_TO_NODES off).
+   */
+  readonly requestId: string | undefined;
   /** Is the request a WebSocket opening handshake ({@link isWebSocketHandshake})? */
   readonly webSocket: boolean;
 }
 
 /**
  * Headers for the request to a node: the client's, minus hop-by-hop fields and every field
- * {@link notForwarded} names, plus `X-Forwarded-*` from what the edge saw. A WebSocket handshake keeps
+ * {@link notForwarded} names, plus `X-Forwarded-*` from what the edge saw and the request id if given. A WebSocket handshake keeps
  * exactly `Upgrade: websocket` and `Connection: Upgrade`, which the node needs to switch protocols.
  */
 export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Headers {
@@ -107,7 +111,7 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
   if (edge.clientIp) headers.set('x-forwarded-for', edge.clientIp);
   headers.set('x-forwarded-proto', edge.url.protocol.slice(0, -1));
   headers.set('x-forwarded-host', edge.url.host);
-  headers.set(REQUEST_ID_HEADER, edge.requestId);
+  if (edge.requestId !== undefined) headers.set(REQUEST_ID_HEADER, edge.requestId);
   if (edge.webSocket) {
     headers.set('upgrade', 'websocket');
     headers.set('connection', 'Upgrade');

@@ -170,6 +170,7 @@ async function routeAndForward(
   let chosen = first;
   const options = {
     head,
+    requestIdToNode: config.requestIdToNodes,
     body,
     headerTimeoutMs: config.connectTimeoutMs,
     watch: (node: NodeConfig, alive: () => void) => isolate.watches.watch(node, config, env, ctx, alive),

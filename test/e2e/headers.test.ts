@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { rosterOf, useCluster } from './cluster';
 import { httpGet } from './raw-client';
+import { startRouter } from './router';
 
 const cluster = useCluster(['CB_Server_1']);
 
@@ -33,6 +34,22 @@ it('sets X-Forwarded-* from what the edge saw and ignores the client claims', as
   });
   expect(echo.headers.forwarded).toBeUndefined();
   expect(echo.headers.host).toBe(`127.0.0.1:${cluster.nodes[0]?.port}`);
+});
+
+it("sends the node the request's id as X-Request-Id with REQUEST_ID_TO_NODES on, never the client's", async () => {
+  const router = await startRouter({ NODES: rosterOf(cluster.nodes), REQUEST_ID_TO_NODES: true });
+  try {
+    for (const forged of [{ 'x-request-id': 'forged' }, { X_Request_Id: 'forged' }, {}]) {
+      const res = await httpGet(new URL('/cobrowse/echo', router.url).href, forged);
+      const id = res.headers['x-request-id'];
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      const echo = JSON.parse(res.body) as Echo;
+      expect(echo.headers['x-request-id']).toBe(id);
+      expect(echo.headers.x_request_id).toBeUndefined();
+    }
+  } finally {
+    await router.stop();
+  }
 });
 
 // Hop-by-hop fields in both directions: hop-by-hop.test.ts, through the Worker as deployed.

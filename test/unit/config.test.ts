@@ -33,6 +33,7 @@ describe('parseConfig', () => {
     expect(result.config.replayBodyBytes).toBe(65_536);
     expect(result.config.maxHeaderBytes).toBe(8192);
     expect(result.config.maxBodyBytes).toBe(0);
+    expect(result.config.requestIdToNodes).toBe(false);
     expect(result.config.nodes).toEqual([
       {
         id: 'CB_Server_1',
@@ -75,12 +76,14 @@ describe('parseConfig', () => {
       STICKY_COOKIE: 'route',
       STICKY_PARAM: 'node',
       PATH_PREFIX: '/cb',
+      REQUEST_ID_TO_NODES: 'true',
     });
     expect(result.ok && result.config).toMatchObject({
       connectTimeoutMs: 3000,
       stickyCookie: 'route',
       stickyParam: 'node',
       pathPrefix: '/cb',
+      requestIdToNodes: true,
     });
   });
 
@@ -171,6 +174,8 @@ describe('parseConfig', () => {
       { NODES, HEALTH_EXPECT: { toString: false } },
       ['HEALTH_EXPECT: must be statuses like 2xx, 200, 200-299 or 200,204 (got {"toString":false})'],
     ],
+    [{ NODES, REQUEST_ID_TO_NODES: 'yes' }, ['REQUEST_ID_TO_NODES: must be true or false (got "yes")']],
+    [{ NODES, REQUEST_ID_TO_NODES: 1 }, ['REQUEST_ID_TO_NODES: must be true or false (got 1)']],
   ])('reports %j as %j', (env, expected) => {
     expect(problemsOf(parseConfig(env))).toEqual(expected);
   });

@@ -47,6 +47,15 @@ describe('upstreamRequestHeaders', () => {
     });
   });
 
+  it("sends the node no X-Request-Id, not even the client's, when the node is not to get the id", () => {
+    const headers = upstreamRequestHeaders(
+      new Headers({ 'x-request-id': 'forged', X_Request_Id: 'forged too', cookie: 'a=1' }),
+      { ...edge, requestId: undefined },
+    );
+    expect([...headers.keys()].filter((name) => name.replaceAll('_', '-') === 'x-request-id')).toEqual([]);
+    expect(headers.get('cookie')).toBe('a=1');
+  });
+
   it("forwards no client's X-Forwarded-For when the edge does not know the client address", () => {
     expect(
       upstreamRequestHeaders(new Headers({ 'x-forwarded-for': '6.6.6.6' }), {

@@ -158,14 +158,15 @@ describe('for any request headers', () => {
         fc.array(fc.tuple(headerName, headerValue), { maxLength: 12 }),
         fc.boolean(),
         fc.option(fc.constant('203.0.113.9'), { nil: undefined }),
-        (pairs, webSocket, clientIp) => {
+        fc.option(fc.constant('req-1'), { nil: undefined }),
+        (pairs, webSocket, clientIp, requestId) => {
           const incoming = new Headers();
           for (const [name, value] of pairs) incoming.append(name, value);
           if (webSocket) incoming.set('upgrade', 'websocket');
           const out = upstreamRequestHeaders(incoming, {
             clientIp,
             url: new URL('https://cobrowse.example.com/cobrowse/x'),
-            requestId: 'req-1',
+            requestId,
             webSocket,
           });
           for (const name of HOP_BY_HOP) {
@@ -181,7 +182,7 @@ describe('for any request headers', () => {
           expect(out.get('x-forwarded-for')).toBe(clientIp ?? null);
           expect(out.get('x-forwarded-host')).toBe('cobrowse.example.com');
           expect(out.get('x-forwarded-proto')).toBe('https');
-          expect(out.get('x-request-id')).toBe('req-1');
+          expect(out.get('x-request-id')).toBe(requestId ?? null);
           expect(out.has('forwarded') || out.has('x-real-ip') || out.has('host')).toBe(false);
         },
       ),
@@ -207,6 +208,7 @@ describe('for any environment', () => {
             STICKY_COOKIE: value,
             PATH_PREFIX: value,
             LOG_REQUESTS: value,
+            REQUEST_ID_TO_NODES: value,
           },
           { requiredKeys: [] },
         ),
