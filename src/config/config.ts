@@ -1,6 +1,7 @@
 import type { AlertConfig } from '../telemetry/alerts';
 import { parseAlerts } from './alert-webhook';
 import { type FieldReader, fieldReader } from './fields';
+import { HEALTH_DEFAULTS, type HealthConfig, parseHealth } from './health-config';
 import { parseAllowedOrigins } from './origins';
 import { type NodeConfig, parseRoster, ROSTER_REQUIRED } from './roster';
 
@@ -110,34 +111,7 @@ export interface SocketConfig {
   readonly maxAgeMs: number;
 }
 
-/**
- * What happens to the sessions of a node marked down by its health checks while it still answers them
- * (with a failing status). `shutdown-sessions` (default): like any down node, it gets nothing, and its
- * waiting requests and open WebSockets are ended so their clients reconnect and are told the session
- * ended. `drain`: it is treated as draining: its pinned traffic, sockets included, stays with it; it
- * gets no new sessions. A node whose checks time out or are refused is shut down either way.
- */
-export type OnMarkedDown = 'shutdown-sessions' | 'drain';
-
 export type LogRequests = 'all' | 'errors' | 'off';
-
-/** Active and passive health checking, applied by the health board. */
-export interface HealthConfig {
-  /** Path of the active check on every node. Default `/cobrowse/health`. */
-  readonly path: string;
-  /** Time between two active checks of a node. Default 2000 ms. */
-  readonly intervalMs: number;
-  /** Time one active check may take before it fails. Default 1000 ms. */
-  readonly timeoutMs: number;
-  /** Consecutive passed checks that bring a down node back. Default 2. */
-  readonly rise: number;
-  /** Consecutive failures (checks or proxied requests) that take a node down. Default 2. */
-  readonly fall: number;
-  /** Statuses of a passing check, as `[min, max]` ranges. Default `2xx`. */
-  readonly expect: readonly (readonly [number, number])[];
-  /** Sessions of a node marked down that still answers its checks. Default `shutdown-sessions`. */
-  readonly onMarkedDown: OnMarkedDown;
-}
 
 export type ConfigResult =
   | { readonly ok: true; readonly config: Config; readonly warnings: readonly string[] }
@@ -150,14 +124,7 @@ export const DEFAULTS = {
   // Above the nodes' long-poll hold (CometD holds /meta/connect for 30 s by default) with margin:
   // a node sends no headers while it holds a long-poll, so a shorter limit would fail healthy polls.
   CONNECT_TIMEOUT_MS: 45_000,
-  HEALTH_PATH: '/cobrowse/health',
-  // A hung node is down after about HEALTH_INTERVAL_MS x HEALTH_FALL + HEALTH_TIMEOUT_MS = 5 s; a
-  // refusing node at its first failed requests. nginx's sample waits 5 s per request instead.
-  HEALTH_INTERVAL_MS: 2000,
-  HEALTH_TIMEOUT_MS: 1000,
-  HEALTH_RISE: 2,
-  HEALTH_FALL: 2,
-  HEALTH_EXPECT: '2xx',
+  ...HEALTH_DEFAULTS,
   // What it costs (README): a log line and a data point per request would cost more than the request.
   LOG_REQUESTS: 'errors',
   LOG_SAMPLE_RATE: 0.01,
@@ -166,7 +133,6 @@ export const DEFAULTS = {
   // Covers a CometD handshake, connect or publish batch (a few KB) with room to spare; DOM snapshots
   // (10 MB) stream instead. nginx buffers every request body (8-16 KB in memory, then on disk).
   REPLAY_BODY_BYTES: 65_536,
-  ON_MARKED_DOWN: 'shutdown-sessions',
   // Jetty 9's HttpConfiguration.requestHeaderSize: what a Co-browse node accepts by default.
   MAX_HEADER_BYTES: 8192,
   MAX_BODY_BYTES: 0,
@@ -183,7 +149,6 @@ export const DEFAULTS = {
 /** RFC 6265 cookie-name (an RFC 7230 token). */
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
-const PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+$/;
 
 export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResult {
   const problems: string[] = [];
@@ -253,30 +218,6 @@ function checkAdminToken(token: unknown, problems: string[]): void {
       `ADMIN_TOKEN: must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 24); unset it to turn the admin endpoints off`,
     );
   }
-}
-
-function parseHealth(read: FieldReader): HealthConfig {
-  const intervalMs = read.integer('HEALTH_INTERVAL_MS', DEFAULTS.HEALTH_INTERVAL_MS, 200, 3_600_000);
-  const timeoutMs = read.integer('HEALTH_TIMEOUT_MS', DEFAULTS.HEALTH_TIMEOUT_MS, 50, 600_000);
-  if (timeoutMs > intervalMs) {
-    read.problems.push(
-      `HEALTH_TIMEOUT_MS: must not exceed HEALTH_INTERVAL_MS (${timeoutMs} > ${intervalMs})`,
-    );
-  }
-  return {
-    path: read.string('HEALTH_PATH', DEFAULTS.HEALTH_PATH, PATH, 'an absolute path like /cobrowse/health'),
-    intervalMs,
-    timeoutMs,
-    rise: read.integer('HEALTH_RISE', DEFAULTS.HEALTH_RISE, 1, 100),
-    fall: read.integer('HEALTH_FALL', DEFAULTS.HEALTH_FALL, 1, 100),
-    expect: read.statusRanges('HEALTH_EXPECT', DEFAULTS.HEALTH_EXPECT),
-    onMarkedDown: read.string(
-      'ON_MARKED_DOWN',
-      DEFAULTS.ON_MARKED_DOWN,
-      /^(shutdown-sessions|drain)$/,
-      'shutdown-sessions or drain',
-    ) as OnMarkedDown,
-  };
 }
 
 function parseNodes(

@@ -2,7 +2,7 @@
  * What routing may do with each node, derived from a health snapshot: the one predicate through which
  * choosing a node reads health.
  */
-import type { OnMarkedDown } from '../config/config';
+import type { OnMarkedDown } from '../config/health-config';
 import type { NodeConfig } from '../config/roster';
 import type { HealthSnapshot } from './health-snapshot';
 import type { NodeHealth } from './state';

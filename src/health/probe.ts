@@ -2,7 +2,7 @@
  * One active check of one node: `GET <origin><path>` through what reaches the node (its VPC binding or
  * the Worker's fetch), passed when the status is expected and the answer came within the timeout.
  */
-import type { HealthConfig } from '../config/config';
+import type { HealthConfig } from '../config/health-config';
 import type { NodeConfig } from '../config/roster';
 import type { CheckOutcome } from './state';
 
