@@ -21,6 +21,15 @@ import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import type { RosterEntry } from '../config/roster-changes';
 import { EdgeError } from '../errors';
+import {
+  changeRoster,
+  readAlerts,
+  readBoard,
+  readRoster,
+  readTraffic,
+  resetRoster,
+  setNodeMode,
+} from '../health/board-operations';
 import { stateOf } from '../health/node-state';
 import type { NodeMode } from '../health/state';
 import { isolate } from '../isolate';
@@ -72,10 +81,10 @@ ops.use('/roster', smallBody());
 /** Health, traffic and the roster's runtime changes, read together from the board. */
 async function currentReport(env: AppEnv['Bindings'], config: Config): Promise<StatusReport> {
   const [snapshot, traffic, roster, alerts] = await Promise.all([
-    isolate.health.readBoard(env),
-    isolate.health.readTraffic(env),
-    isolate.health.readRoster(env),
-    isolate.health.readAlerts(env),
+    readBoard(isolate.health, env),
+    readTraffic(env),
+    readRoster(env),
+    readAlerts(env),
   ]);
   return statusReport(snapshot, traffic, roster, alerts, config);
 }
@@ -83,17 +92,14 @@ async function currentReport(env: AppEnv['Bindings'], config: Config): Promise<S
 ops.get('/status', async (c) => c.json(await currentReport(c.env, c.get('config'))));
 
 ops.get('/metrics', async (c) => {
-  const [snapshot, traffic] = await Promise.all([
-    isolate.health.readBoard(c.env),
-    isolate.health.readTraffic(c.env),
-  ]);
+  const [snapshot, traffic] = await Promise.all([readBoard(isolate.health, c.env), readTraffic(c.env)]);
   return c.body(metricsText(snapshot, traffic), 200, { 'content-type': METRICS_CONTENT_TYPE });
 });
 
 ops.get('/roster', async (c) => {
   const [snapshot, roster, formToken] = await Promise.all([
-    isolate.health.readBoard(c.env),
-    isolate.health.readRoster(c.env),
+    readBoard(isolate.health, c.env),
+    readRoster(c.env),
     formTokenFor(c.env.ADMIN_TOKEN as string, Date.now()),
   ]);
   return c.html(<RosterPage snapshot={snapshot} roster={roster} formToken={formToken} />);
@@ -161,14 +167,14 @@ async function entryOf(request: HonoRequest): Promise<unknown> {
 }
 
 /** Makes a roster change at the board, logs it and answers it (the page's form goes back to the page). */
-async function changeRoster(
+async function answerRosterChange(
   c: Context<AppEnv>,
   id: string,
   entry: unknown,
   force: boolean,
 ): Promise<Response> {
   const by = whoOf(c.req);
-  const result = await isolate.health.changeRoster(c.env, id, entry as RosterEntry | null, force, by);
+  const result = await changeRoster(isolate.health, c.env, id, entry as RosterEntry | null, force, by);
   if ('unknown' in result) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
   if ('problems' in result) {
     throw new EdgeError(400, 'invalid_node', 'the roster change was refused; nothing changed', {
@@ -185,19 +191,21 @@ async function changeRoster(
   );
 }
 
-ops.put('/nodes/:id', async (c) => changeRoster(c, c.req.param('id'), await entryOf(c.req), false));
+ops.put('/nodes/:id', async (c) => answerRosterChange(c, c.req.param('id'), await entryOf(c.req), false));
 
-ops.delete('/nodes/:id', async (c) => changeRoster(c, c.req.param('id'), null, c.req.query('force') === '1'));
+ops.delete('/nodes/:id', async (c) =>
+  answerRosterChange(c, c.req.param('id'), null, c.req.query('force') === '1'),
+);
 
 ops.post('/roster', async (c) => {
   const form = isForm(c.req) ? await c.req.parseBody() : {};
   const id = typeof form.id === 'string' ? form.id : '';
-  return changeRoster(c, id, await entryOf(c.req), false);
+  return answerRosterChange(c, id, await entryOf(c.req), false);
 });
 
 ops.post('/roster/reset', async (c) => {
   const by = whoOf(c.req);
-  const snapshot = await isolate.health.resetRoster(c.env, by);
+  const snapshot = await resetRoster(isolate.health, c.env, by);
   logEvent('admin', { action: 'reset roster', by, requestId: c.get('requestId') });
   if (isForm(c.req)) return c.redirect('/__lb/', 303);
   return c.json({ nodes: snapshot.nodes.map((node) => node.id) });
@@ -205,7 +213,7 @@ ops.post('/roster/reset', async (c) => {
 
 ops.post('/nodes/:id/remove', async (c) => {
   const form = isForm(c.req) ? await c.req.parseBody() : {};
-  return changeRoster(c, c.req.param('id'), null, form.force === '1' || c.req.query('force') === '1');
+  return answerRosterChange(c, c.req.param('id'), null, form.force === '1' || c.req.query('force') === '1');
 });
 
 ops.post('/nodes/:id/:action', async (c) => {
@@ -214,7 +222,7 @@ ops.post('/nodes/:id/:action', async (c) => {
   if (!mode)
     throw new EdgeError(404, 'unknown_action', `no action "${action}": use drain, disable or enable`);
   const deadline = await drainDeadlineOf(c.req, mode);
-  const snapshot = await isolate.health.setNodeMode(c.env, id, mode, deadline);
+  const snapshot = await setNodeMode(isolate.health, c.env, id, mode, deadline);
   const node = snapshot?.nodes.find((each) => each.id === id);
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
   logEvent('admin', { action, node: id, requestId: c.get('requestId'), ...(deadline ? { deadline } : {}) });

@@ -28,18 +28,13 @@
  * copy, when this isolate's counts have waited HAND_OVER_MS.
  */
 
-import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
-import type { AlertState } from '../telemetry/alerts';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 import type { Tally } from '../telemetry/tally';
-import type { TrafficView } from '../telemetry/traffic';
-import type { RosterState } from './board-roster';
 import { boardOf } from './board-stub';
 import { FailureReports } from './failure-reports';
 import type { HealthSnapshot } from './health-snapshot';
 import type { SharedCopy } from './shared-copy';
-import type { NodeMode } from './state';
 
 /**
  * The most a copy may be old before it is refreshed, in any isolate: what learning of a node's going
@@ -163,64 +158,12 @@ export class HealthCopy {
     if (sent) ctx.waitUntil(sent);
   }
 
-  /** The board's current snapshot, read now (for operators, not for routing); kept and shared. */
-  async readBoard(env: HealthBindings): Promise<HealthSnapshot> {
-    const snapshot = await boardOf(env).snapshot();
-    await this.keepAndShare(snapshot);
-    return snapshot;
-  }
-
-  /** The roster's runtime changes as the board has them (for operators). */
-  readRoster(env: HealthBindings): Promise<RosterState> {
-    return boardOf(env).rosterState();
-  }
-
-  /** The alert webhook's state as the board has it (for operators). */
-  readAlerts(env: HealthBindings): Promise<AlertState> {
-    return boardOf(env).alertState();
-  }
-
-  /** Every node's traffic as the board has it (for operators). */
-  readTraffic(env: HealthBindings): Promise<TrafficView> {
-    return boardOf(env).traffic();
-  }
-
   /**
-   * Command: sets a node's mode (a drain may carry a deadline, epoch ms); this isolate routes by it at
-   * once. Undefined when no node has that id.
+   * Command: takes a snapshot the board gave an operator's call (health/board-operations.ts) as this
+   * isolate's copy, and shares it, unless this isolate already has a newer one.
    */
-  async setNodeMode(
-    env: HealthBindings,
-    nodeId: string,
-    mode: NodeMode,
-    drainDeadline?: number,
-  ): Promise<HealthSnapshot | undefined> {
-    const snapshot = await boardOf(env).setMode(nodeId, mode, drainDeadline);
-    if (snapshot) await this.keepAndShare(snapshot);
-    return snapshot;
-  }
-
-  /**
-   * Command: adds, changes (`entry`) or removes (null; at once with `force`) a roster node at the
-   * board; this isolate routes by the new roster at once. The board's problems, or `unknown`.
-   */
-  async changeRoster(
-    env: HealthBindings,
-    nodeId: string,
-    entry: RosterEntry | null,
-    force: boolean,
-    by: string,
-  ): Promise<{ problems: readonly string[] } | { unknown: true } | { snapshot: HealthSnapshot }> {
-    const result = await boardOf(env).changeRoster(nodeId, entry, force, by);
-    if ('snapshot' in result) await this.keepAndShare(result.snapshot);
-    return result;
-  }
-
-  /** Command: the roster is NODES again; this isolate routes by it at once. */
-  async resetRoster(env: HealthBindings, by: string): Promise<HealthSnapshot> {
-    const snapshot = await boardOf(env).resetRoster(by);
-    await this.keepAndShare(snapshot);
-    return snapshot;
+  adopt(snapshot: HealthSnapshot): Promise<void> {
+    return this.keepAndShare(snapshot);
   }
 
   /** The age at which this isolate's copy is refreshed: FRESH_MS, or its drawn age while it shares. */

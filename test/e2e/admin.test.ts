@@ -168,6 +168,7 @@ describe('with ADMIN_TOKEN', () => {
         logRequests: 'all',
         logSampleRate: 0.01,
         analyticsSampleRate: 0.05,
+        requestIdToNodes: false,
         replayBodyBytes: 65_536,
         sockets: { gates: 2, maxAgeMs: 3_600_000 },
         balance: { policy: 'least-sessions', slowStartMs: 60_000 },

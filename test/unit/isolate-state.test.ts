@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/config';
 import type { NodeConfig } from '../../src/config/roster';
+import { setNodeMode } from '../../src/health/board-operations';
 import type { HealthSnapshot } from '../../src/health/health-snapshot';
 import { SharedCopy } from '../../src/health/shared-copy';
 import { HealthCopy } from '../../src/health/snapshot';
@@ -110,8 +111,8 @@ describe('the health copy', () => {
     const { calls, env } = board();
     const shared = new RecordingSharedCopy(() => 'isolate-a');
     const health = new HealthCopy(new Tally(() => 'isolate-a'), shared);
-    const first = health.setNodeMode(env, 'n1', 'draining');
-    const second = health.setNodeMode(env, 'n2', 'draining');
+    const first = setNodeMode(health, env, 'n1', 'draining');
+    const second = setNodeMode(health, env, 'n2', 'draining');
     // The later call's answer lands first.
     calls[1]?.answer(snapshotAt(2000));
     await second;
