@@ -1,14 +1,15 @@
 /**
  * The Worker's view of the health board (one HealthCopy, owned by the isolate: src/isolate.ts): a
- * per-isolate copy of its snapshot, so a request never
- * waits on the Durable Object (one object serves about 1,000 requests/s; this router must serve
- * more), shared between the isolates of a location (health/shared-copy.ts) so the board's calls grow
- * with locations, not isolates.
+ * per-isolate copy of its snapshot, so a request never waits on the Durable Object (one object serves
+ * about 1,000 requests/s; this router must serve more), shared between the isolates of a location
+ * (health/shared-copy.ts) so the board's calls grow with locations, not isolates. What operators ask
+ * of the board goes through health/board-operations.ts, and this copy adopts the answers.
  *
  * A copy's age is that of its data (now - `takenAt`, the board's time of answering). A copy younger
  * than this isolate's refresh age (FRESH_MS; while it shares with other isolates, an age between
- * FRESH_MS / 2 and FRESH_MS drawn once per isolate) is used as it is. One up to STALE_MS old is still used while a refresh runs in the background: under steady
- * traffic copies never get older than that, so no request waits. An older copy (an isolate's first
+ * FRESH_MS / 2 and FRESH_MS drawn once per isolate) is used as it is. One up to STALE_MS old is still
+ * used while a refresh runs in the background: under steady traffic copies never get older than
+ * that, so no request waits. An older copy (an isolate's first
  * request, or the first after an idle spell) is refreshed first, waiting at most COLD_WAIT_MS. A
  * refresh takes the location's shared copy when that is newer and younger than the refresh age, else
  * asks the board and shares its answer. When the board cannot be reached, routing goes on from the

@@ -90,8 +90,9 @@ export interface EdgeView {
 
 /**
  * Headers for the request to a node: the client's, minus hop-by-hop fields and every field
- * {@link notForwarded} names, plus `X-Forwarded-*` from what the edge saw and the request id if given. A WebSocket handshake keeps
- * exactly `Upgrade: websocket` and `Connection: Upgrade`, which the node needs to switch protocols.
+ * {@link notForwarded} names, plus `X-Forwarded-*` from what the edge saw and the request id if given.
+ * A WebSocket handshake keeps exactly `Upgrade: websocket` and `Connection: Upgrade`, which the node
+ * needs to switch protocols.
  */
 export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Headers {
   const headers = new Headers(incoming);
