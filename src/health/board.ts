@@ -177,7 +177,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.gates.heard(checkIn.gate, checkIn.versionAt, now);
     this.counted.record(checkIn.report, 'gate', now);
     await this.schedule.arm();
-    return this.gates.news(Date.now());
+    return this.gates.news(now);
   }
 
   /** Is this client key locked out of the admin API (admin/auth.ts)? Not counted in `calls`. */
@@ -267,14 +267,15 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     nodeId: string,
     change: (health: NodeHealth, limits: Config['health'], now: number) => NodeHealth,
   ): NodeHealth | undefined {
-    const node = this.config().nodesById.get(nodeId);
+    const { nodesById, health: limits } = this.config();
+    const node = nodesById.get(nodeId);
     if (!node) return undefined;
-    const { health: before, added } = this.health.read(node, Date.now());
-    const after = change(before, this.config().health, Date.now());
+    const now = Date.now();
+    const { health: before, added } = this.health.read(node, now);
+    const after = change(before, limits, now);
     if (after === before) return after;
     this.health.put(node, after);
-    const onMarkedDown = this.config().health.onMarkedDown;
-    const unavailable = (health: NodeHealth) => availabilityOf(health, onMarkedDown) === 'unavailable';
+    const unavailable = (health: NodeHealth) => availabilityOf(health, limits.onMarkedDown) === 'unavailable';
     if (unavailable(before) !== unavailable(after)) this.gates.tellSoon();
     // One event adds at most one transition, at the front; a node stored for the first time has its
     // first (added) one to tell.

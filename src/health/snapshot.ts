@@ -9,11 +9,10 @@
  * than this isolate's refresh age (FRESH_MS; while it shares with other isolates, an age between
  * FRESH_MS / 2 and FRESH_MS drawn once per isolate) is used as it is. One up to STALE_MS old is still
  * used while a refresh runs in the background: under steady traffic copies never get older than
- * that, so no request waits. An older copy (an isolate's first
- * request, or the first after an idle spell) is refreshed first, waiting at most COLD_WAIT_MS. A
- * refresh takes the location's shared copy when that is newer and younger than the refresh age, else
- * asks the board and shares its answer. When the board cannot be reached, routing goes on from the
- * last copy, or with every node up.
+ * that, so no request waits. An older copy (an isolate's first request, or the first after an idle
+ * spell) is refreshed first, waiting at most COLD_WAIT_MS. A refresh takes the location's shared copy
+ * when that is newer and younger than the refresh age, else asks the board and shares its answer.
+ * When the board cannot be reached, routing goes on from the last copy, or with every node up.
  *
  * Why the refresh age is drawn: isolates that took the same shared copy would otherwise all find it
  * due at the same instant and all ask the board. With ages spread, the isolate with the lowest one

@@ -20,7 +20,7 @@ export const HOP_BY_HOP = [
 
 const HOP_BY_HOP_NAMES: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
-/** Carries a request's id to its node and back to its client. */
+/** Carries a request's id back to its client, and to its node with REQUEST_ID_TO_NODES on. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
