@@ -1,15 +1,28 @@
-/** Builds the Worker bundle as `wrangler deploy` would upload it: dist/index.js. Offline. */
+/**
+ * Builds the deployment's three scripts as `wrangler deploy` would upload them, offline: the router
+ * (wrangler.toml -> dist/index.js), the socket gates (wrangler.gates.toml -> dist/gates/index.js) and
+ * their tail consumer (wrangler.tail.toml -> dist/tail/index.js).
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
 
+/** Each script: its config, where its bundle goes, and its name (as the configs bind each other). */
+export const SCRIPTS = [
+  { name: 'cobrowse-edge', config: 'wrangler.toml', outdir: 'dist' },
+  { name: 'cobrowse-edge-gates', config: 'wrangler.gates.toml', outdir: 'dist/gates' },
+  { name: 'cobrowse-edge-tail', config: 'wrangler.tail.toml', outdir: 'dist/tail' },
+];
+
 export function buildWorker() {
-  execFileSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', 'dist'], {
-    stdio: 'ignore',
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
-  });
+  for (const { config, outdir } of SCRIPTS) {
+    execFileSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '-c', config, '--outdir', outdir], {
+      stdio: 'ignore',
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
+    });
+  }
 }
 
 /** The constants of the router's timed work, as the bundle declares them, and what the copy sets. */

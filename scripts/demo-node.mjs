@@ -17,6 +17,8 @@
  *   GET  /stream?chunks&interval  chunked stream, one line per chunk
  *   POST /dom                     consumes the body, answers its size and sha256
  *   GET  /blob?bytes              a body of that many bytes, sha256 in `x-sha256`
+ *   GET  /bulk?bytes&after=ms     a large body (default 50 MiB) sent as fast as its reader takes it,
+ *                                 headers after `after` ms (default 0): a slow reader's download
  *   ANY  /echo                    the request as the node saw it
  *   GET  /redirect?to             302 to `to` on this node's own origin
  *   GET  /cookies                 several Set-Cookie fields
@@ -54,8 +56,11 @@ let healthStatus = 200;
 const seenPaths = [];
 /** Body bytes of every request, counted as they arrive, whether the body ended or was cut. */
 const received = [];
-/** Long-polls and streams open now: one that stays after its client left is what tests look for. */
-const open = { polls: 0, streams: 0 };
+/**
+ * Long-polls, streams and bulk bodies open now: one that stays after its client left is what tests
+ * look for.
+ */
+const open = { polls: 0, streams: 0, bulk: 0 };
 /** Counts a held request in `open[kind]` until its answer went out or its connection closed. */
 const hold = (res, kind) => {
   open[kind]++;
@@ -142,6 +147,7 @@ const routes = {
     });
     res.end(body);
   },
+  'GET /bulk': bulk,
   'GET /redirect': (req, res, url) => {
     const location = `http://${req.headers.host}${url.searchParams.get('to') ?? '/cobrowse/'}`;
     res.writeHead(302, { location, 'x-demo-node': id });
@@ -229,6 +235,39 @@ sockets.on('connection', (socket, req) => {
     socket.send(isBinary ? data : JSON.stringify({ node: id, echo: text }), { binary: isBinary });
   });
 });
+
+/** One chunk of the pattern, shared by every bulk body: a 50 MiB body allocates nothing of its own. */
+const BULK_CHUNK = patternBytes(65_536);
+
+/**
+ * `GET /bulk`: `bytes` of the pattern (with its Content-Length), written only as fast as the reader
+ * takes them (backpressure), so a client that never reads holds the body open for as long as it
+ * stays; counted in `open.bulk` until it ended or its connection closed. The headers go out after
+ * `after` ms: a request that first waits on the node, then streams.
+ */
+function bulk(req, res, url) {
+  const bytes = Number(url.searchParams.get('bytes') ?? 50 * 2 ** 20);
+  const after = Number(url.searchParams.get('after') ?? 0);
+  hold(res, 'bulk');
+  let left = bytes;
+  const send = () => {
+    while (left > 0) {
+      const chunk = left >= BULK_CHUNK.length ? BULK_CHUNK : BULK_CHUNK.subarray(0, left);
+      left -= chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', send);
+    }
+    res.end();
+  };
+  const timer = setTimeout(() => {
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': bytes,
+      'x-demo-node': id,
+    });
+    send();
+  }, after);
+  req.on('close', () => clearTimeout(timer));
+}
 
 /** Deterministic bytes, so a receiver can check a large body by its hash. */
 function patternBytes(size) {

@@ -10,7 +10,6 @@ import { proxy } from './proxy/proxy';
 import { isWithin } from './proxy/routing';
 
 export { HealthBoard } from './health/board';
-export { SocketGate } from './proxy/socket-gate';
 
 export default {
   fetch(request, env, ctx) {

@@ -9,7 +9,7 @@
 import WebSocket from 'ws';
 import { startDemoCluster } from '../demo-cluster.mjs';
 import { httpLoad } from './load.mjs';
-import { routerWorker, startMiniflare } from './targets.mjs';
+import { deployment, routerWorker, startMiniflare } from './targets.mjs';
 
 const INSPECTOR_PORT = 19_229;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -18,7 +18,7 @@ const PINNED = { Cookie: 'gcbSessionServer=.CB_Server_1' };
 const USER_WORKER = 'workerd: worker core:user:';
 
 const nodes = await startDemoCluster([{ id: 'CB_Server_1' }, { id: 'CB_Server_2' }, { id: 'CB_Server_3' }]);
-const router = await startMiniflare(routerWorker(nodes), { inspectorPort: INSPECTOR_PORT });
+const router = await startMiniflare(deployment(routerWorker(nodes)), { inspectorPort: INSPECTOR_PORT });
 try {
   const url = `${router.url}/cobrowse/health`;
   await httpLoad(url, { connections: 2, seconds: 1, headers: PINNED });

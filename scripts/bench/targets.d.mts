@@ -10,7 +10,8 @@ export function routerWorker(
   nodes: readonly { id: string; url: string; via?: string | undefined }[],
   vars?: Record<string, unknown>,
 ): object;
-export function startMiniflare(worker: object, shared?: object): Promise<Started>;
+export function startMiniflare(workers: object | readonly object[], shared?: object): Promise<Started>;
+export function deployment(router: object, gates?: object): object[];
 export function startRouter(
   nodes: readonly { id: string; url: string }[],
   vars?: Record<string, unknown>,

@@ -34,9 +34,13 @@ function workerdChildren() {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
-/** Starts one Worker in its own Miniflare; `shared` adds Miniflare-wide options (an inspector port). */
-export async function startMiniflare(worker, shared = {}) {
+/**
+ * Starts one Worker, or several (the first answers the Miniflare's URL), in one Miniflare; `shared`
+ * adds Miniflare-wide options (an inspector port).
+ */
+export async function startMiniflare(workers, shared = {}) {
   const before = new Set(workerdChildren());
+  const each = (worker) => ({ compatibilityDate: COMPATIBILITY_DATE, modules: true, ...worker });
   // Miniflare 5 nests its options differently; this converts the classic (v4) shape, which is documented.
   const options = convertV4MiniflareOptions({
     host: '127.0.0.1',
@@ -44,9 +48,7 @@ export async function startMiniflare(worker, shared = {}) {
     // The Worker's log lines are part of its cost; they are dropped here, not in the Worker.
     handleStructuredLogs: () => {},
     ...shared,
-    compatibilityDate: COMPATIBILITY_DATE,
-    modules: true,
-    ...worker,
+    ...(Array.isArray(workers) ? { workers: workers.map(each) } : each(workers)),
   });
   const mf = new Miniflare(options);
   const url = (await mf.ready).origin;
@@ -60,20 +62,55 @@ export async function startMiniflare(worker, shared = {}) {
  */
 export function routerWorker(nodes, vars = {}) {
   return {
+    name: ROUTER,
     ...ROUTER_RUNTIME,
     scriptPath: 'dist/index.js',
     bindings: { NODES: nodes.map(({ id, url, via }) => (via ? { id, url, via } : { id, url })), ...vars },
     durableObjects: {
       HEALTH: { className: 'HealthBoard', useSQLite: true },
-      SOCKETS: { className: 'SocketGate', useSQLite: true },
+      SOCKETS: { className: 'SocketGate', useSQLite: true, scriptName: GATES },
     },
     // As wrangler.toml declares it: Miniflare's local dataset takes every write and keeps none.
     analyticsEngineDatasets: { TRAFFIC: { dataset: 'cobrowse_edge_requests' } },
   };
 }
 
+/** The script names, as the three configs bind each other. */
+const ROUTER = 'cobrowse-edge';
+const GATES = 'cobrowse-edge-gates';
+const TAIL = 'cobrowse-edge-tail';
+
+/**
+ * The whole deployment around `router` (a routerWorker): the router, the socket gates' script with
+ * its tail consumer listed (the real one: the runtime hands it each handshake's trace when the socket
+ * ends), and that consumer, as their wrangler configs declare them. `gates` adds options to the gates'
+ * script (the bindings a node's `via` names: the gates reach the nodes too).
+ */
+export function deployment(router, gates = {}) {
+  return [
+    router,
+    {
+      name: GATES,
+      ...ROUTER_RUNTIME,
+      scriptPath: 'dist/gates/index.js',
+      durableObjects: {
+        GATES: { className: 'SocketGate', useSQLite: true },
+        HEALTH: { className: 'HealthBoard', useSQLite: true, scriptName: router.name ?? ROUTER },
+      },
+      tails: [{ name: TAIL }],
+      ...gates,
+    },
+    {
+      name: TAIL,
+      compatibilityDate: COMPATIBILITY_DATE,
+      scriptPath: 'dist/tail/index.js',
+      durableObjects: { SOCKETS: { className: 'SocketGate', useSQLite: true, scriptName: GATES } },
+    },
+  ];
+}
+
 export function startRouter(nodes, vars = {}) {
-  return startMiniflare(routerWorker(nodes, vars));
+  return startMiniflare(deployment(routerWorker(nodes, vars)));
 }
 
 /**

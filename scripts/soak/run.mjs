@@ -15,7 +15,7 @@
  * own node: nothing lost, nothing misrouted, no error.
  */
 import WebSocket from 'ws';
-import { routerWorker, startMiniflare } from '../bench/targets.mjs';
+import { deployment, routerWorker, startMiniflare } from '../bench/targets.mjs';
 import { buildWorker } from '../build-worker.mjs';
 import { startDemoCluster, startDemoNode } from '../demo-cluster.mjs';
 
@@ -141,7 +141,7 @@ export async function runSoak({ seconds, sockets, polls, health = 'fast', build 
   if (build) buildWorker();
   const nodes = await startDemoCluster(IDS.map((id) => ({ id })));
   const transitions = [];
-  const router = await startMiniflare(routerWorker(nodes, health === 'fast' ? FAST_HEALTH : {}), {
+  const router = await startMiniflare(deployment(routerWorker(nodes, health === 'fast' ? FAST_HEALTH : {})), {
     handleStructuredLogs: ({ message }) => {
       if (message.includes('"msg":"health"')) transitions.push(JSON.parse(message));
     },

@@ -77,14 +77,15 @@ function clock(at: number): string {
 
 /**
  * What a restart of a node taken out of rotation would end now. Quiet means: no socket, no request in
- * flight and no pinned request for as long as it says.
+ * flight (waiting for the node or streaming its body: a restart cuts both) and no pinned request for as
+ * long as it says.
  */
 const DrainCountdown: FC<{ traffic: NodeTraffic; deadline: number | null; now: number }> = ({
   traffic,
   deadline,
   now,
 }) => {
-  const { heldWebSockets, inFlight, pinnedLastMinute, quietSince } = traffic;
+  const { heldWebSockets, inFlight, streaming, pinnedLastMinute, quietSince } = traffic;
   const until = deadline !== null && (
     <span data-deadline={deadline}>
       {' '}
@@ -101,8 +102,9 @@ const DrainCountdown: FC<{ traffic: NodeTraffic; deadline: number | null; now: n
   }
   return (
     <p class="drain busy" data-drain="busy">
-      Still on it: {counted(heldWebSockets, 'WebSocket')} held, {counted(inFlight, 'request')} in flight,{' '}
-      {counted(pinnedLastMinute, 'session request')} in the last minute.{until}
+      Still on it: {counted(heldWebSockets, 'WebSocket')} held, {counted(inFlight, 'request')} in flight
+      {streaming > 0 && ` (${streaming} streaming a body)`}, {counted(pinnedLastMinute, 'session request')} in
+      the last minute.{until}
     </p>
   );
 };
@@ -133,7 +135,12 @@ export const TrafficFigures: FC<{
           {traffic.heldWebSockets} held
         </dd>
         <dt>in flight</dt>
-        <dd data-figure="in-flight">{traffic.inFlight} requests</dd>
+        <dd
+          data-figure="in-flight"
+          title="waiting for the node's headers (open sessions, with the WebSockets) or streaming its body to a client (not a session)"
+        >
+          {traffic.inFlight} requests: {traffic.waiting} waiting, {traffic.streaming} streaming
+        </dd>
         <dt>ended sessions</dt>
         <dd data-figure="ended">{totals.sessionsEnded} since counting began</dd>
         <dt>errors</dt>

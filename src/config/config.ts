@@ -100,15 +100,19 @@ export interface BalanceConfig {
 export const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
 export type LocationHint = (typeof LOCATION_HINTS)[number];
 
-/** How WebSockets are held (proxy/socket-gate.ts): natively piped through socket gates. */
+/** How WebSockets are held (gate/socket-gate.ts): natively piped through socket gates. */
 export interface SocketConfig {
   /** Socket gates the sockets are spread over (per deployed version). Default 2. */
   readonly gates: number;
   /**
-   * The longest a socket is held: a gate cannot see a piped socket end, so it keeps each one cuttable
-   * this long, then cuts it (its client reconnects to the same node). Default 3600 s.
+   * The backstop for a lost end report: a socket whose end the tail consumer never reported is cut
+   * this long after it opened (its client reconnects to the same node). Until any end has been
+   * reported, a gate holds sockets at most an hour (gate/socket-gate.ts UNREPORTED_MAX_AGE_MS).
+   * Default 86,400 s.
    */
   readonly maxAgeMs: number;
+  /** Open WebSockets one client key (an IPv4 address, an IPv6 /64) may hold; null: no cap. Default 200. */
+  readonly perClient: number | null;
 }
 
 export type LogRequests = 'all' | 'errors' | 'off';
@@ -138,9 +142,12 @@ export const DEFAULTS = {
   MAX_BODY_BYTES: 0,
   // Two gates share a cluster's sockets and handshakes; one board push reaches both (README "WebSockets").
   SOCKET_GATES: 2,
-  // A gate keeps each socket cuttable this long (about 1 KiB per socket, open or ended); a Co-browse
-  // session seldom lasts longer, and one that does reconnects to its node once an hour.
-  SOCKET_MAX_AGE_S: 3600,
+  // Ends are reported (tail/), so this only bounds sockets whose end report was lost: a day is longer
+  // than any Co-browse session, so no healthy socket is cut, and what lost reports leave is bounded.
+  SOCKET_MAX_AGE_S: 86_400,
+  // One address's open sockets: a contact centre or office behind one NAT address (100 agents with a
+  // desktop and a visitor page each), and well under a cluster's capacity, so one client cannot fill it.
+  WEBSOCKETS_PER_CLIENT: 200,
   BALANCE: 'least-sessions',
   // A JVM's JIT warms up over its first minute or so of traffic.
   SLOW_START_S: 60,
@@ -192,7 +199,8 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
     maxBodyBytes: read.integer('MAX_BODY_BYTES', DEFAULTS.MAX_BODY_BYTES, 0, 2 ** 40),
     sockets: {
       gates: read.integer('SOCKET_GATES', DEFAULTS.SOCKET_GATES, 1, 64),
-      maxAgeMs: read.integer('SOCKET_MAX_AGE_S', DEFAULTS.SOCKET_MAX_AGE_S, 10, 86_400) * 1000,
+      maxAgeMs: read.integer('SOCKET_MAX_AGE_S', DEFAULTS.SOCKET_MAX_AGE_S, 10, 604_800) * 1000,
+      perClient: read.integer('WEBSOCKETS_PER_CLIENT', DEFAULTS.WEBSOCKETS_PER_CLIENT, 0, 1_000_000) || null,
     },
     alerts: parseAlerts(env, problems),
     // Unset reads as '': no hint.

@@ -68,6 +68,19 @@ function withRoster(
   nodes: readonly RosterView[],
   env: Readonly<Record<string, unknown>>,
 ): Config {
+  const parsed = rosterNodes(nodes, env);
+  return { ...config, nodes: parsed, nodesById: new Map(parsed.map((node) => [node.id, node])) };
+}
+
+/**
+ * The roster nodes `nodes` as this program reaches them (a node's `via` names a binding of `env`):
+ * the Worker's, or a socket gate's, which has no roster of its own. A node whose binding is missing
+ * here is left out.
+ */
+export function rosterNodes(
+  nodes: readonly RosterView[],
+  env: Readonly<Record<string, unknown>>,
+): Config['nodes'] {
   const raw = nodes.map(({ id, origin, weight, via, maxSessions }) => ({
     id,
     url: origin,
@@ -75,6 +88,5 @@ function withRoster(
     ...(via !== null ? { via } : {}),
     ...(maxSessions != null ? { maxSessions } : {}),
   }));
-  const parsed = parseRoster(raw, env, [], []);
-  return { ...config, nodes: parsed, nodesById: new Map(parsed.map((node) => [node.id, node])) };
+  return parseRoster(raw, env, [], []);
 }

@@ -14,11 +14,11 @@ import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import type { RosterEntry } from '../config/roster-changes';
 import { logEvent } from '../log';
-import type { GateCheckIn, GateNews } from '../proxy/gate-protocol';
 import type { AlertState } from '../telemetry/alerts';
 import { BoardTraffic } from '../telemetry/board-traffic';
 import type { TrafficReport } from '../telemetry/counts';
 import { openSessionsOf, type TrafficView } from '../telemetry/traffic';
+import type { GateCheckIn, GateNews } from '../wire/gate-protocol';
 import { availabilityOf } from './availability';
 import { BoardRoster, type RosterState } from './board-roster';
 import { CheckSchedule } from './check-schedule';
@@ -167,14 +167,14 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
   }
 
   /**
-   * A socket gate's tick (proxy/socket-gate.ts): its counts and held sockets, like an isolate's
+   * A socket gate's tick (gate/socket-gate.ts): its counts and held sockets, like an isolate's
    * hand-over; the answer is the news it needs (which nodes' sockets must not stay open, and the
    * newest deployed version).
    */
   async gateCheckIn(checkIn: GateCheckIn): Promise<GateNews> {
     this.calls++;
     const now = Date.now();
-    this.gates.heard(checkIn.gate, checkIn.versionAt, now);
+    this.gates.heard(checkIn.gate, checkIn.versionAt, checkIn.report, now);
     this.counted.record(checkIn.report, 'gate', now);
     await this.schedule.arm();
     return this.gates.news(now);

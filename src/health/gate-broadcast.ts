@@ -1,5 +1,5 @@
 /**
- * What the health board tells the socket gates (proxy/socket-gate.ts): the nodes whose sockets must
+ * What the health board tells the socket gates (gate/socket-gate.ts): the nodes whose sockets must
  * not stay open (unavailable now, or removed from the roster lately) and the roster. Pushed to every
  * gate that holds sockets once the current change is done, so the gates cut those sockets at once
  * without anyone polling, and answered to each gate's check-in. One per board.
@@ -8,7 +8,8 @@ import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import { rosterViewOf } from '../config/live-config';
 import { logEvent } from '../log';
-import { type GateNews, gateNamed } from '../proxy/gate-protocol';
+import { AT, type TrafficReport } from '../telemetry/counts';
+import { type GateNews, gateNamed } from '../wire/gate-protocol';
 import { GateRegistry } from './gate-registry';
 
 /** How long the gates keep hearing that a removed node is gone (one whose push they missed, too). */
@@ -32,9 +33,15 @@ export class GateBroadcast {
     private readonly waitUntil: (work: Promise<unknown>) => void,
   ) {}
 
-  /** Command: gate `gate` checked in at `now`, running a version uploaded at `versionAt`. */
-  heard(gate: string, versionAt: number, now: number): void {
-    this.gates.heard(gate, versionAt, now);
+  /** Command: gate `gate` checked in at `now` with `report`, running a version uploaded at `versionAt`. */
+  heard(gate: string, versionAt: number, report: TrafficReport, now: number): void {
+    const ended = Object.values(report.counts).some((row) => (row[AT.webSocketsEnded] ?? 0) > 0);
+    this.gates.heard(gate, versionAt, now, ended);
+  }
+
+  /** When a gate last reported a socket's end (0: none since this board started). */
+  lastEndSeenAt(): number {
+    return this.gates.lastEndSeenAt();
   }
 
   /** Command: node `id` left the roster at `now`; the gates hear of it as gone for REMOVED_NEWS_MS. */
@@ -50,7 +57,11 @@ export class GateBroadcast {
       if (now - at > REMOVED_NEWS_MS) this.removed.delete(id);
       else if (!config.nodesById.has(id)) unavailable.push(id);
     }
-    return this.gates.news(unavailable, config.nodes.map(rosterViewOf));
+    return this.gates.news(unavailable, config.nodes.map(rosterViewOf), {
+      connectTimeoutMs: config.connectTimeoutMs,
+      backstopMs: config.sockets.maxAgeMs,
+      perClient: config.sockets.perClient,
+    });
   }
 
   /** Command: tells every gate heard from lately the news, once the current change is done. */
@@ -58,12 +69,12 @@ export class GateBroadcast {
     this.queued ??= Promise.resolve().then(async () => {
       this.queued = undefined;
       const now = Date.now();
-      const { unavailable, roster } = this.news(now);
+      const news = this.news(now);
       const { locationHint } = this.config();
       await Promise.all(
         this.gates.live(now).map((gate) =>
           gateNamed(this.env, gate, locationHint)
-            .news(unavailable, roster)
+            .news(news)
             .catch((error) => logEvent('socket gate unreachable', { gate, error: String(error) }, 'error')),
         ),
       );

@@ -1,23 +1,33 @@
 /**
- * The socket gates the health board has heard from (proxy/socket-gate.ts): each checks in every tick
+ * The socket gates the health board has heard from (gate/socket-gate.ts): each checks in every tick
  * while it holds sockets, so a gate not heard from for GATE_TTL_MS holds nothing (or is gone), and
  * needs no news. Kept in the board's memory only: after a reset of the board, every gate that holds
  * sockets is heard from again within a tick. Also the newest deployed version any gate runs, by its
- * upload time: how an old gate learns that it should retire.
+ * upload time: how an old gate learns that it should retire. And when any gate last reported a
+ * socket's end: whether the platform delivers the traces that report them (tail/), which every gate
+ * hears, so a gate that has not seen an end itself still holds sockets up to the backstop.
  */
 import type { RosterView } from '../config/live-config';
-import type { GateNews } from '../proxy/gate-protocol';
+import type { GateNews, GateSettings } from '../wire/gate-protocol';
 
-/** Three gate ticks (proxy/socket-gate.ts TICK_MS = 5 s). */
+/** Three gate ticks (gate/socket-gate.ts TICK_MS = 5 s). */
 export const GATE_TTL_MS = 15_000;
 
 export class GateRegistry {
   private readonly heardAt = new Map<string, number>();
   private newestVersionAt = 0;
+  private endsSeenAt = 0;
 
-  heard(gate: string, versionAt: number, now: number): void {
+  /** Gate `gate` checked in at `now`, running a version uploaded at `versionAt`; `ended`: it counted ends. */
+  heard(gate: string, versionAt: number, now: number, ended: boolean): void {
     this.heardAt.set(gate, now);
     this.newestVersionAt = Math.max(this.newestVersionAt, versionAt);
+    if (ended) this.endsSeenAt = now;
+  }
+
+  /** When a gate last reported a socket's end (0: none since this board started). */
+  lastEndSeenAt(): number {
+    return this.endsSeenAt;
   }
 
   /** The gates heard from within GATE_TTL_MS; the others are forgotten. */
@@ -26,7 +36,13 @@ export class GateRegistry {
     return [...this.heardAt.keys()];
   }
 
-  news(unavailable: readonly string[], roster: readonly RosterView[]): GateNews {
-    return { unavailable, roster, newestVersionAt: this.newestVersionAt };
+  news(unavailable: readonly string[], roster: readonly RosterView[], settings: GateSettings): GateNews {
+    return {
+      unavailable,
+      roster,
+      settings,
+      endsSeenAt: this.endsSeenAt,
+      newestVersionAt: this.newestVersionAt,
+    };
   }
 }

@@ -16,29 +16,45 @@ interface StoredNode {
 const keyOf = (id: string) => `node:${id}`;
 
 export class NodeHealthStore {
+  /**
+   * Is the board at its start? True when it had no node stored at its first read of a node not
+   * stored, until it updates a node it had checked before (in practice: its second round of checks,
+   * as the first round stores every node once). A node first seen meanwhile was found, not added: it
+   * served before the board knew it, and takes its whole weight at once (state.ts `addedHealth`).
+   * Null until that first read. In memory: a board restarted with nodes stored is past its start.
+   */
+  private starting: boolean | null = null;
+
   constructor(private readonly kv: SyncKvStorage) {}
 
   /**
-   * Query: the node's health as stored for where it is now, or a fresh start (added at `now`, and
-   * `added` true) when the node is new to the board or is now reached elsewhere. Spread over a fresh
-   * start: health stored by an older version gets the fields it lacks. A node not stored yet is stored
-   * with its first update (its first check, within a round).
+   * Query: the node's health as stored for where it is now, or a fresh start (added at `now`, found
+   * at the board's start or not, and `added` true) when the node is new to the board or is now
+   * reached elsewhere. Spread over a fresh start: health stored by an older version gets the fields
+   * it lacks. A node not stored yet is stored with its first update (its first check, within a round).
    */
   read(node: NodeConfig, now: number): { readonly health: NodeHealth; readonly added: boolean } {
     const stored = this.kv.get<StoredNode>(keyOf(node.id));
     const sameNode = stored && stored.origin === node.origin && (stored.via ?? null) === (node.via ?? null);
-    return sameNode
-      ? { health: { ...initialHealth(), ...stored.health }, added: false }
-      : { health: addedHealth(now), added: true };
+    if (sameNode) return { health: { ...initialHealth(), ...stored.health }, added: false };
+    this.starting ??= this.isEmpty();
+    return { health: addedHealth(now, this.starting), added: true };
   }
 
   /** Command: stores `health` as the node's, measured where the node is now. */
   put(node: NodeConfig, health: NodeHealth): void {
-    this.kv.put<StoredNode>(keyOf(node.id), { origin: node.origin, via: node.via ?? null, health });
+    const key = keyOf(node.id);
+    if (this.starting && this.kv.get<StoredNode>(key)?.health.lastCheckAt != null) this.starting = false;
+    this.kv.put<StoredNode>(key, { origin: node.origin, via: node.via ?? null, health });
   }
 
   /** Command: the node left the roster: its health goes. */
   forget(id: string): void {
     this.kv.delete(keyOf(id));
+  }
+
+  private isEmpty(): boolean {
+    for (const _stored of this.kv.list({ prefix: keyOf(''), limit: 1 })) return false;
+    return true;
   }
 }

@@ -12,7 +12,10 @@ export interface NodeLoad {
    * over the isolates and gates the board heard from within GAUGE_TTL_MS; a few seconds old at most.
    */
   readonly openSessions: number;
-  /** When the node last began taking new sessions (came up, was enabled or added); null: long ago. */
+  /**
+   * When the node last began taking new sessions (came up, was enabled, or was added to a running
+   * board); null: long ago, or serving since before the board started.
+   */
   readonly servingSince: number | null;
 }
 
@@ -50,13 +53,15 @@ export function loadFrom(snapshot: HealthSnapshot | undefined): LoadOf {
 /**
  * When the node last began taking new sessions: its newest transition to `up`, or to `active` out of
  * `disabled` (an operator enabled it; out of `draining` it was warm all along). Null when its kept
- * transitions show neither.
+ * transitions show neither, or when its newest `up` is the board finding it at its start (`atStart`:
+ * it served before the board knew it; slow start is for a node coming back, as in HAProxy, which
+ * never slow-starts its servers when it starts).
  */
 export function servingSince(status: Pick<NodeStatus, 'transitions'>): number | null {
   const { transitions } = status;
   for (let i = 0; i < transitions.length; i++) {
     const transition = transitions[i];
-    if (transition?.to === 'up') return transition.at;
+    if (transition?.to === 'up') return transition.atStart ? null : transition.at;
     if (transition?.to === 'active' && transitions[i + 1]?.to === 'disabled') return transition.at;
   }
   return null;

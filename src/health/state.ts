@@ -12,6 +12,12 @@ export interface Transition {
   /** What the node became: a health state or a mode. */
   readonly to: 'up' | 'down' | NodeMode;
   readonly cause: string;
+  /**
+   * Set on the first transition of a node the board found at its start (it knew nothing of the node
+   * before): the node was serving already, so this began nothing and starts no slow start
+   * (health/node-load.ts `servingSince`). Absent on every other transition.
+   */
+  readonly atStart?: true;
 }
 
 export interface NodeHealth {
@@ -81,11 +87,17 @@ export function initialHealth(): NodeHealth {
 }
 
 /**
- * A node the board sees for the first time (a new roster entry, or a node now at another address): up
- * until checked, and added `now`, which starts its slow start (health/node-load.ts).
+ * A node the board sees for the first time: up until checked, and added `now`. Added to a board that
+ * knew other nodes already (a new roster entry, or a node now at another address), it starts its slow
+ * start (health/node-load.ts). Found `atStart`, when the board knew no node yet (node-health-store.ts),
+ * it was serving before the board existed: it starts at its whole weight, as HAProxy's servers do
+ * when HAProxy starts.
  */
-export function addedHealth(now: number): NodeHealth {
-  return withTransition(initialHealth(), now, 'up', ADDED);
+export function addedHealth(now: number, atStart = false): NodeHealth {
+  const added: Transition = atStart
+    ? { at: now, to: 'up', cause: ADDED, atStart }
+    : { at: now, to: 'up', cause: ADDED };
+  return { ...initialHealth(), transitions: [added] };
 }
 
 /** The cause of a node's first transition: the board saw it for the first time. */

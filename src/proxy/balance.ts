@@ -5,13 +5,21 @@
  * The rules, and why:
  * - Capacity first: a node whose open sessions reached its `maxSessions` takes no new session; when
  *   every serving node is full the answer is `full` (the client is asked to retry), never an overload.
- * - Slow start: a node that began taking new sessions less than SLOW_START_S ago competes for a share
- *   of them that grows linearly from SLOW_START_FLOOR to all of its weight (HAProxy's `slowstart`): it
- *   is in the running for a session with that probability. If no node is, all are (slow start delays
- *   nothing when there is no other choice).
- * - Least sessions by the power of two choices: two nodes drawn by weight, the one with fewer open
- *   sessions per unit of weight wins; a difference within the counts' noise (TIE_SESSIONS, or
- *   TIE_SHARE of the larger) is a tie, which goes to the first drawn, so equal load spreads by weight.
+ * - Slow start scales the weight (HAProxy's `slowstart`): a node that began taking new sessions less
+ *   than SLOW_START_S ago (it came back up, was enabled, or was added to a running board) has an
+ *   effective weight of its weight times a share growing linearly from SLOW_START_FLOOR to 1 over the
+ *   window. Both steps below use it: the node is drawn less often, and counts as loaded sooner (its
+ *   sessions are divided by the smaller weight), so it fills up to its share of a warm node's load per
+ *   unit of weight, as HAProxy's leastconn keys a server by its connections over its effective weight.
+ *   Slow start only weakens a node, never takes one out of the draw: an earlier rule put a
+ *   slow-starting node in the running with probability = share, and a loaded node left alone in the
+ *   running won however loaded it was. Nodes the board found serving when it started are not slowed
+ *   (health/node-load.ts `servingSince`): they were warm, and slowing all of them at once only blurred
+ *   the load rule (HAProxy never slow-starts its servers at its own start either).
+ * - Least sessions by the power of two choices: two nodes drawn by effective weight, the one with
+ *   fewer open sessions per unit of effective weight wins; a difference within the counts' noise
+ *   (TIE_SESSIONS, or TIE_SHARE of the larger) is a tie, which goes to the first drawn, so equal load
+ *   spreads by weight.
  *   The noise is real: counts are a few seconds old, and requests held past 250 ms come and go between
  *   hand-overs (HAND_OVER_MS); when quick requests still counted in flight too, one run of
  *   test/e2e/balancing.test.ts at equal load (20 sockets on each of three nodes) without the tie rule
@@ -26,7 +34,7 @@ import type { NodeConfig } from '../config/roster';
 import type { HealthSnapshot } from '../health/health-snapshot';
 import { atCapacity, loadFrom, type NodeLoad } from '../health/node-load';
 
-/** Where a slow-starting node's share of new sessions begins, as a fraction of its weight's. */
+/** Where a slow-starting node's effective weight begins, as a fraction of its weight. */
 export const SLOW_START_FLOOR = 0.1;
 
 /** Sessions per unit of weight two nodes may differ by and still count as equally loaded... */
@@ -69,7 +77,10 @@ export function isFull(node: NodeConfig, load: NodeLoad): boolean {
   return atCapacity(load.openSessions, node.maxSessions);
 }
 
-/** The share of its weight a node serving since `since` competes with at `now` (1: all of it). */
+/**
+ * The share of its weight a node serving since `since` competes with at `now` (1: all of it; null
+ * `since`: serving since long ago, or since before the board started).
+ */
 export function slowStartShare(since: number | null, now: number, windowMs: number): number {
   if (since === null || windowMs === 0 || now - since >= windowMs) return 1;
   return SLOW_START_FLOOR + ((1 - SLOW_START_FLOOR) * Math.max(0, now - since)) / windowMs;
@@ -89,31 +100,33 @@ export function chooseNewSessionNode(
   if (serving.length === 0) return undefined;
   const withRoom = serving.filter((node) => !isFull(node, loadOf(node)));
   if (withRoom.length === 0) return 'full';
-  const inTheRunning = withRoom.filter((node) => {
-    const share = slowStartShare(loadOf(node).servingSince, now, balance.slowStartMs);
-    return share >= 1 || random() < share;
-  });
-  const candidates = inTheRunning.length > 0 ? inTheRunning : withRoom;
-  const first = drawByWeight(candidates, random());
-  if (balance.policy === 'random' || candidates.length === 1) return first;
+  const weightOf = (node: NodeConfig) =>
+    node.weight * slowStartShare(loadOf(node).servingSince, now, balance.slowStartMs);
+  const first = drawByWeight(withRoom, random(), weightOf);
+  if (balance.policy === 'random' || withRoom.length === 1) return first;
   const second = drawByWeight(
-    candidates.filter((node) => node !== first),
+    withRoom.filter((node) => node !== first),
     random(),
+    weightOf,
   );
-  const [one, two] = [sessionsPerWeight(first, loadOf), sessionsPerWeight(second, loadOf)];
+  const perWeight = (node: NodeConfig) => loadOf(node).openSessions / weightOf(node);
+  const [one, two] = [perWeight(first), perWeight(second)];
   return one - two > Math.max(TIE_SESSIONS, TIE_SHARE * one) ? second : first;
 }
 
-function sessionsPerWeight(node: NodeConfig, loadOf: (node: NodeConfig) => NodeLoad): number {
-  return loadOf(node).openSessions / node.weight;
-}
-
-/** One of `nodes` (not empty, weights above 0) by weight; `random` in [0, 1). */
-export function drawByWeight(nodes: readonly NodeConfig[], random: number): NodeConfig {
-  const total = nodes.reduce((sum, node) => sum + node.weight, 0);
+/**
+ * One of `nodes` (not empty) by weight: `weightOf` (above 0; default the configured weight), `random`
+ * in [0, 1).
+ */
+export function drawByWeight(
+  nodes: readonly NodeConfig[],
+  random: number,
+  weightOf: (node: NodeConfig) => number = (node) => node.weight,
+): NodeConfig {
+  const total = nodes.reduce((sum, node) => sum + weightOf(node), 0);
   let point = random * total;
   for (const node of nodes) {
-    point -= node.weight;
+    point -= weightOf(node);
     if (point < 0) return node;
   }
   return nodes.at(-1) as NodeConfig;

@@ -6,7 +6,7 @@
  */
 import type { NodeConfig } from '../config/roster';
 import { AT } from '../telemetry/counts';
-import type { Lease, Tally } from '../telemetry/tally';
+import type { Lease, Tally, WorkPhase } from '../telemetry/tally';
 import type { Forwarded } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
@@ -28,15 +28,20 @@ const WATCH_AFTER_MS = 250;
 const WATCHED_BODY_BYTES = 65_536;
 
 /**
- * How long open work counts in flight without a sign of life: a request counts from the moment it is
- * watched (WATCH_AFTER_MS, or its body streams), and its watch renews the lease at least once a second
- * while the request lives. If the platform cancels the invocation (its client left), no code after an
- * await runs, the timer stops with it, and the work leaves the gauge this long after.
+ * How long open work counts without a sign of life: a request counts from the moment it is watched
+ * (WATCH_AFTER_MS, or its body streams), and its watch renews the lease at least once a second while
+ * the request lives. If the platform cancels the invocation (its client left), no code after an await
+ * runs, the timer stops with it, and the work leaves the gauge this long after.
  *
- * Quick answers never count: the gauge is what a node holds open (long-polls, streams), the load new
- * sessions are balanced by, and a request answered within WATCH_AFTER_MS is only noise there (caught
- * by a hand-over by chance, counted 5 s). It also saves every quick request a lease (measured once
- * by leaving it out: about 20,000 of a sticky GET's 3.7 million estimated cycles, BENCHMARKS.md).
+ * Two gauges (telemetry/counts.ts): a request counts as waiting until its response headers arrive,
+ * then as streaming while its body flows. Only waiting is an open session of the node (with its
+ * WebSockets): the load new sessions are balanced by and `maxSessions` counts. A body flowing to a
+ * slow reader holds nothing of the node's but a send buffer; counted as sessions, 40 unread 50 MB
+ * bodies filled two nodes of 20 and turned new visitors away with `cluster_full`.
+ *
+ * Quick answers never count: a request answered within WATCH_AFTER_MS is only noise in the load
+ * (caught by a hand-over by chance, counted 5 s). It also saves every quick request a lease (measured
+ * once by leaving it out: about 20,000 of a sticky GET's 3.7 million estimated cycles, BENCHMARKS.md).
  */
 const LEASE_MS = 5000;
 
@@ -56,7 +61,7 @@ export interface ForwardOptions {
   readonly watch: (node: NodeConfig, alive: () => void) => Watch;
   /** Keeps a watched body's request alive while it flows. */
   readonly ctx: Pick<ExecutionContext, 'waitUntil'>;
-  /** The isolate's counts: requests in flight, sockets that bypassed the gates. */
+  /** The isolate's counts: open work (waiting, streaming), sockets that bypassed the gates. */
   readonly tally: Tally;
   /** Aborts when a streamed request body ended early (client-body.ts): the attempt ends with it. */
   readonly bodyStopped: AbortSignal | undefined;
@@ -93,7 +98,7 @@ export async function forward(
     webSocket: head.webSocket,
   });
   if (head.webSocket) {
-    // In flight while the gate waits for the node (at most the header limit).
+    // Waiting while the gate waits for the node's 101 (at most the header limit): a session opening.
     const handshake = options.tally.openWork(node.id, options.headerTimeoutMs + LEASE_MS);
     const gated = await options.throughGate(node, head.target, headers).finally(() => handshake.end());
     if (gated)
@@ -110,14 +115,14 @@ export async function forward(
   };
   // The client's body failed: the node must not get the part it has as if it were all.
   endWith(options.bodyStopped, controller);
-  // Watched (and in flight) from WATCH_AFTER_MS until the headers arrive, or while a body flows; the
-  // watch's timer renews the lease while the request lives.
-  let watching: { watch: Watch; inFlight: Lease } | undefined;
-  const startWatching = () => {
+  // Watched (and counted: waiting) from WATCH_AFTER_MS until the headers arrive, and (counted:
+  // streaming) while a body flows; the watch's timer renews the lease while the request lives.
+  let watching: { watch: Watch; lease: Lease } | undefined;
+  const startWatching = (phase: WorkPhase) => {
     if (!watching) {
-      const inFlight = options.tally.openWork(node.id, LEASE_MS);
-      const watch = options.watch(node, () => inFlight.renew());
-      watching = { watch, inFlight };
+      const lease = options.tally.openWork(node.id, LEASE_MS, phase);
+      const watch = options.watch(node, () => lease.renew());
+      watching = { watch, lease };
       watch.gone.then(() => end('node-down'));
       // The client went away (the runtime aborts `request.signal` on its disconnect, with the
       // `enable_request_signal` flag): nobody waits for the answer, the node stops holding it. Only
@@ -125,15 +130,15 @@ export async function forward(
       endWith(request.signal, controller);
     }
   };
-  /** The work ended by itself: no longer watched, nor in flight. */
+  /** The work ended by itself: no longer watched, nor counted. */
   const stopWatching = () => {
     watching?.watch.release();
-    watching?.inFlight.end();
+    watching?.lease.end();
   };
   const { headerTimeoutMs } = options;
   let timer = setTimeout(
     () => {
-      startWatching();
+      startWatching('waiting');
       timer = setTimeout(() => end('timeout'), headerTimeoutMs - WATCH_AFTER_MS);
     },
     Math.min(WATCH_AFTER_MS, headerTimeoutMs),
@@ -170,8 +175,10 @@ export async function forward(
   const length = adaptServed(response.headers, node, incomingUrl, head.requestId);
   // A short declared length is decided without reading `response.body` (a call into the runtime).
   if ((length === null || Number(length) > WATCHED_BODY_BYTES) && response.body) {
-    // The body now belongs to `response`: it is piped from there (the node's stream is taken).
-    startWatching();
+    // The body now belongs to `response`: it is piped from there (the node's stream is taken). Still
+    // watched, so the node going cuts it; no longer waiting, so no longer one of the node's sessions.
+    if (watching) watching.lease.streams();
+    else startWatching('streaming');
     const body = flowing(response.body, length, options.ctx, stopWatching);
     return { ok: true, response: new Response(body, response) };
   }

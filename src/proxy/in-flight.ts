@@ -2,7 +2,8 @@
  * Work open on a node in this isolate: requests waiting for response headers and streamed response
  * bodies (one Watches, owned by the isolate: src/isolate.ts; WebSockets are the socket gates'). Each
  * piece of work is watched while it is open, and ended as soon as this isolate learns that its node
- * is unavailable (down, or disabled by an operator).
+ * is unavailable (down, or disabled by an operator). Both kinds alike: the tally counts only a waiting
+ * request as an open session (telemetry/tally.ts), but a streaming body is cut when its node goes too.
  *
  * How it reaches every piece of work, whichever request learns the news: a newer health snapshot,
  * fetched by any request of the isolate, resolves the `gone` promise of each watch whose node it shows

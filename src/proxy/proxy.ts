@@ -28,7 +28,7 @@ import {
   noNodeAvailable,
   notRouted,
 } from './proxy-errors';
-import { isLimited, limitRefusal } from './rate-limits';
+import { clientKey, isLimited, limitRefusal } from './rate-limits';
 import type { RequestHead } from './request-head';
 import { elsewhereRoute, isWithin, readPin, route, takesNewSessions } from './routing';
 import { isHandshake } from './session-start';
@@ -178,7 +178,7 @@ async function routeAndForward(
     ctx,
     bodyStopped: streamed?.stopped,
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
-      throughGate(env, config, node, gateTarget, headers),
+      throughGate(env, config, node, gateTarget, headers, clientKey(head.headers)),
   };
 
   for (;;) {

@@ -3,10 +3,14 @@
  * what its answer means.
  *
  * A gate is named by the deployed version and a shard: `<version id>:<0..SOCKET_GATES-1>`, the shard
- * drawn per handshake, so a cluster's sockets and handshakes spread over SOCKET_GATES objects, and a
- * new deploy's handshakes reach gates running its own code (the old ones retire; socket-gate.ts). The
- * gates are created where LOCATION_HINT says, near the nodes: every message crosses client -> edge ->
- * gate -> node.
+ * taken from the client key (gateShard), so a cluster's sockets and handshakes spread over
+ * SOCKET_GATES objects while each client's sockets all meet in one gate, which caps them
+ * (WEBSOCKETS_PER_CLIENT); a new deploy's handshakes reach gates of its own version (the old ones
+ * retire; gate/socket-gate.ts). The gates are created where LOCATION_HINT says, near the nodes: every
+ * message crosses client -> edge -> gate -> node.
+ *
+ * Each handshake gets a new id: the gate holds the socket under it, and the gates' tail consumer
+ * reports its end under it (wire/gate-protocol.ts).
  *
  * When no gate can be reached, the handshake still succeeds, straight through from this Worker
  * (forward.ts): working, but nobody can cut it when its node goes. That is counted per node
@@ -16,17 +20,29 @@ import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import { logEvent } from '../log';
+import {
+  CLIENT_FULL,
+  GATE_CLIENT_HEADER,
+  GATE_NAME_HEADER,
+  GATE_NODE_HEADER,
+  GATE_ORIGIN,
+  GATE_SOCKET_HEADER,
+  gateNamed,
+  readGateFailure,
+  versionOf,
+} from '../wire/gate-protocol';
 import type { Forwarded } from './failover';
-import { GATE_NODE_HEADER, GATE_ORIGIN, gateNamed, readGateFailure, versionOf } from './gate-protocol';
+import { tooManyRequests } from './rate-limits';
 
 const DEGRADED_LOG_MS = 60_000;
 /** When this isolate last logged a handshake that bypassed the gates (its one piece of state). */
 let degradedLoggedAt = Number.NEGATIVE_INFINITY;
 
 /**
- * Sends a handshake for `node` (headers as the node may see them) through a socket gate: the node's
- * answer, the failure the gate saw, or undefined when no gate could be reached (then the caller opens
- * the socket itself).
+ * Sends a handshake for `node` (headers as the node may see them) from `client` (its client key)
+ * through a socket gate: the node's answer, the failure the gate saw, or undefined when no gate could
+ * be reached (then the caller opens the socket itself). Throws the 429 when the client already holds
+ * its share of open sockets.
  */
 export async function throughGate(
   env: AppEnv['Bindings'],
@@ -34,10 +50,14 @@ export async function throughGate(
   node: NodeConfig,
   target: string,
   headers: Headers,
+  client: string,
 ): Promise<Forwarded | undefined> {
-  const name = `${versionOf(env).id}:${Math.floor(Math.random() * config.sockets.gates)}`;
+  const name = `${versionOf(env).id}:${gateShard(client, config.sockets.gates)}`;
   const gate = gateNamed(env, name, config.locationHint);
   headers.set(GATE_NODE_HEADER, node.id);
+  headers.set(GATE_SOCKET_HEADER, crypto.randomUUID());
+  headers.set(GATE_CLIENT_HEADER, client);
+  headers.set(GATE_NAME_HEADER, name);
   let answer: Response;
   try {
     answer = await gate.fetch(GATE_ORIGIN + target, { headers });
@@ -49,8 +69,27 @@ export async function throughGate(
     }
     return undefined;
   } finally {
-    headers.delete(GATE_NODE_HEADER);
+    for (const header of [GATE_NODE_HEADER, GATE_SOCKET_HEADER, GATE_CLIENT_HEADER, GATE_NAME_HEADER])
+      headers.delete(header);
   }
   const failure = await readGateFailure(answer);
-  return failure ? { ok: false, ...failure } : { ok: true, response: answer };
+  if (failure?.failure === CLIENT_FULL) {
+    throw tooManyRequests(
+      'too_many_websockets',
+      `too many open Co-browse WebSockets from this address: ${failure.detail}`,
+    );
+  }
+  return failure
+    ? { ok: false, failure: failure.failure, detail: failure.detail }
+    : { ok: true, response: answer };
+}
+
+/**
+ * The shard of a client's gate: FNV-1a of its key, so every socket of one client key meets in the
+ * same gate (which caps them) and keys spread evenly over `gates`.
+ */
+export function gateShard(client: string, gates: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < client.length; i++) hash = Math.imul(hash ^ client.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % gates;
 }

@@ -37,16 +37,32 @@ export const AT = {
    * through), or held by a gate that was reset.
    */
   webSocketsUncuttable: 19,
+  /** Sockets whose end the gates' tail consumer reported (tail/): closed by either side, or dropped. */
+  webSocketsEnded: 20,
 } as const;
-export const COUNTERS = 20;
+export const COUNTERS = 21;
 
 /**
- * Absolute values an isolate reports, not deltas: index 0 WebSockets held (reported by the socket
- * gates), 1 requests in flight (reported by Worker isolates).
+ * Absolute values a reporter gives, not deltas: what is open on a node now. A node's open sessions are
+ * its held WebSockets and its waiting requests (traffic.ts `openSessionsOf`); a streaming body is open
+ * work (watched, cut when its node goes, keeps a drain busy) but no session.
  */
-export const GAUGES = 2;
+export const GAUGES = 3;
+/** WebSockets the socket gates hold (reported by the gates). */
 export const HELD_WEBSOCKETS = 0;
-export const IN_FLIGHT = 1;
+/**
+ * Requests waiting for the node's response headers: the long-polls it holds (counted once past
+ * forward.ts WATCH_AFTER_MS, 250 ms) and WebSocket handshakes waiting for its 101 (reported by Worker
+ * isolates).
+ */
+export const WAITING = 1;
+/**
+ * Response bodies the node streams to their clients now, however slowly the client reads (reported
+ * by Worker isolates). Not a session: 40 unread 50 MB bodies once counted as 40 and filled two nodes.
+ */
+export const STREAMING = 2;
+/** The former name of WAITING: test/unit/isolate-state.test.ts still reads it. */
+export const IN_FLIGHT = WAITING;
 
 /** Counts per node id. */
 export type NodeCounts = Record<string, number[]>;
@@ -91,6 +107,7 @@ export interface TrafficTotals {
   readonly webSocketsEndedByNode: number;
   readonly webSocketsRecycled: number;
   readonly webSocketsUncuttable: number;
+  readonly webSocketsEnded: number;
 }
 
 /** The counters of one row by name. */
@@ -108,5 +125,6 @@ export function namedTotals(row: readonly number[]): TrafficTotals {
     webSocketsEndedByNode: at(AT.webSocketsEndedByNode),
     webSocketsRecycled: at(AT.webSocketsRecycled),
     webSocketsUncuttable: at(AT.webSocketsUncuttable),
+    webSocketsEnded: at(AT.webSocketsEnded),
   };
 }

@@ -121,8 +121,20 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
     family(
       'cobrowse_edge_requests_in_flight',
       'gauge',
-      'Requests waiting for the node (long-polls among them) or streaming its body now.',
+      'Requests waiting for the node (long-polls among them) or streaming its body now: waiting plus streaming.',
       perNode((node) => node.inFlight),
+    ),
+    family(
+      'cobrowse_edge_requests_waiting',
+      'gauge',
+      "Requests waiting for the node's response headers now (long-polls it holds): counted in its open sessions.",
+      perNode((node) => node.waiting),
+    ),
+    family(
+      'cobrowse_edge_responses_streaming',
+      'gauge',
+      "The node's response bodies flowing to their clients now: open work, not counted in its open sessions.",
+      perNode((node) => node.streaming),
     ),
     family(
       'cobrowse_edge_node_up',
@@ -148,7 +160,7 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
     family(
       'cobrowse_edge_node_open_sessions',
       'gauge',
-      "The node's open sessions as new sessions are balanced by them: WebSockets held plus requests in flight.",
+      "The node's open sessions as new sessions are balanced by them: WebSockets held plus requests waiting for its response headers.",
       nodes.map(({ health }) => [{ node: health.id }, health.openSessions ?? 0]),
     ),
     family(

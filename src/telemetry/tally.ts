@@ -5,9 +5,12 @@
  * A timer started with the first count of a batch makes sure that refresh happens, so counts reach
  * the board within about HAND_OVER_MS, once per busy isolate, and never one call per request.
  *
- * The gauge (requests in flight) is absolute: every report carries this isolate's
- * current values, and the board counts an isolate's gauges only while it hears from it (an isolate with
- * work open hands over every HAND_OVER_MS, counts or not).
+ * The gauges are absolute: every report carries this isolate's current values, and the board counts
+ * an isolate's gauges only while it hears from it (an isolate with work open hands over every
+ * HAND_OVER_MS, counts or not). Two of them: requests waiting for their node's response headers
+ * (WAITING: with the gates' sockets, the node's open sessions) and response bodies streaming to their
+ * clients (STREAMING: open work, not a session). A piece of work moves from the first to the second
+ * when its headers arrive ({@link Lease.streams}): one field written, the same cost as before.
  *
  * What can be lost: the counts of an isolate that dies between two hand-overs (at most HAND_OVER_MS
  * of its traffic), and those of a hand-over the board never received (not sent again: a board that
@@ -20,25 +23,34 @@ import {
   COUNTERS,
   type FailureKind,
   GAUGES,
-  IN_FLIGHT,
   type NodeCounts,
   rowOf,
+  STREAMING,
   type TrafficReport,
+  WAITING,
 } from './counts';
 import { HAND_OVER_MS } from './hand-over';
 
 /** No work open: one shared empty value, so asking costs nothing. */
 const EMPTY: NodeCounts = Object.freeze({}) as NodeCounts;
 
+/** Where open work is: waiting for its node's response headers, or streaming its response body. */
+export type WorkPhase = 'waiting' | 'streaming';
+
 /**
- * A piece of work counted in the in-flight gauge until it ends, or until it was not renewed for its
- * time to live. Why a lease and not +1/-1: when a client leaves, the platform may cancel the invocation,
- * and then no code after an `await` runs (no -1); the work's own timer (its watch) renews the lease
- * while it lives, and stops with it.
+ * A piece of work counted in a gauge (WAITING, then STREAMING) until it ends, or until it was not
+ * renewed for its time to live. Why a lease and not +1/-1: when a client leaves, the platform may
+ * cancel the invocation, and then no code after an `await` runs (no -1); the work's own timer (its
+ * watch) renews the lease while it lives, and stops with it.
  */
 export interface Lease {
   /** The work is still open: it counts for another time to live. */
   renew(): void;
+  /**
+   * The node's response headers arrived and its body flows: from now on the work counts as streaming,
+   * no longer as waiting (so no longer as an open session of its node).
+   */
+  streams(): void;
   /** The work ended. */
   end(): void;
 }
@@ -50,6 +62,8 @@ class OpenWork implements Lease {
   constructor(
     private readonly open: Set<OpenWork>,
     readonly node: string,
+    /** The gauge it counts in: WAITING or STREAMING. */
+    public gauge: number,
     private readonly ttlMs: number,
     private readonly changed: () => void,
   ) {
@@ -59,6 +73,13 @@ class OpenWork implements Lease {
 
   renew(): void {
     this.until = Date.now() + this.ttlMs;
+  }
+
+  streams(): void {
+    if (this.gauge === STREAMING) return;
+    this.gauge = STREAMING;
+    // The node's open sessions changed: the board hears of it with the next hand-over.
+    this.changed();
   }
 
   end(): void {
@@ -95,13 +116,15 @@ export class Tally {
   }
 
   /**
-   * Command: work opens on `node` (a request waiting for headers, a stream, a handshake); it counts in
-   * flight until the lease ends, or `ttlMs` after it was opened or last renewed.
+   * Command: work opens on `node` in `phase` (a request waiting for headers, a handshake, or a body
+   * that streams at once); it counts until the lease ends, or `ttlMs` after it was opened or last
+   * renewed.
    */
-  openWork(node: string, ttlMs: number): Lease {
+  openWork(node: string, ttlMs: number, phase: WorkPhase = 'waiting'): Lease {
     // A changed gauge is news for the board too: a drained node's last request ending must show.
     this.counted = true;
-    return new OpenWork(this.open, node, ttlMs, this.gaugeChanged);
+    const gauge = phase === 'waiting' ? WAITING : STREAMING;
+    return new OpenWork(this.open, node, gauge, ttlMs, this.gaugeChanged);
   }
 
   private readonly gaugeChanged = () => {
@@ -144,7 +167,7 @@ export class Tally {
     return this.gauges(Date.now()) !== EMPTY;
   }
 
-  /** The in-flight gauge per node now; work whose lease ran out is forgotten. */
+  /** The gauges of open work per node now (WAITING, STREAMING); work whose lease ran out is forgotten. */
   private gauges(now: number): NodeCounts {
     let gauges = EMPTY;
     for (const work of this.open) {
@@ -153,7 +176,7 @@ export class Tally {
         continue;
       }
       if (gauges === EMPTY) gauges = {};
-      (rowOf(gauges, work.node, GAUGES)[IN_FLIGHT] as number)++;
+      (rowOf(gauges, work.node, GAUGES)[work.gauge] as number)++;
     }
     return gauges;
   }

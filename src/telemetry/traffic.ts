@@ -1,9 +1,9 @@
 /**
  * The cluster's traffic as the health board keeps it: the isolates' reports summed into totals per
  * node (since the board first counted), into 10-second buckets for the last 15 minutes, and their
- * gauges (WebSockets held by the socket gates, requests in flight) summed over the isolates and gates
- * heard from recently. Pure
- * functions over a plain state object, which the board stores.
+ * gauges (WebSockets held by the socket gates, requests waiting for their node's headers, bodies
+ * streaming) summed over the isolates and gates heard from recently. Pure functions over a plain state
+ * object, which the board stores.
  */
 import {
   AT,
@@ -11,12 +11,13 @@ import {
   COUNTERS,
   GAUGES,
   HELD_WEBSOCKETS,
-  IN_FLIGHT,
   type NodeCounts,
   namedTotals,
   REASONS,
+  STREAMING,
   type TrafficReport,
   type TrafficTotals,
+  WAITING,
 } from './counts';
 import { GAUGE_TTL_MS } from './hand-over';
 
@@ -68,10 +69,12 @@ export function record(
 
 /**
  * A node's open sessions in `gauges` (from {@link currentGauges}): the WebSockets the gates hold and its
- * requests in flight (long-polls). What new sessions are balanced by and capacity is counted in.
+ * requests waiting for its response headers (the long-polls it holds). What new sessions are balanced
+ * by and capacity is counted in. Bodies streaming to their clients are not sessions: a slow reader
+ * holds no session of the node's, and 40 of them must not fill it.
  */
 export function openSessionsOf(gauges: NodeCounts, node: string): number {
-  return (gauges[node]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[node]?.[IN_FLIGHT] ?? 0);
+  return (gauges[node]?.[HELD_WEBSOCKETS] ?? 0) + (gauges[node]?.[WAITING] ?? 0);
 }
 
 /** Gauges per node summed over the isolates heard from within GAUGE_TTL_MS; forgets the others. */
@@ -94,7 +97,12 @@ export interface NodeTraffic {
    * and not cut. An upper bound on those still open: the router cannot see a piped socket end.
    */
   readonly heldWebSockets: number;
+  /** Requests open on it now: waiting for its headers, or streaming its body (`waiting + streaming`). */
   readonly inFlight: number;
+  /** Requests waiting for its response headers (long-polls it holds): with the sockets, its open sessions. */
+  readonly waiting: number;
+  /** Its response bodies flowing to their clients now: open work, cut if it goes, but no session. */
+  readonly streaming: number;
   /** Requests per second over the last minute. */
   readonly requestsPerSecond: number;
   readonly newSessionsLastMinute: number;
@@ -152,7 +160,10 @@ export function trafficView(
     const seconds = (now - (current - 5 * BUCKET_MS)) / 1000;
     const requests = lastMinute.reduce((total, counts) => total + sum(counts, ...REQUESTS), 0);
     const heldWebSockets = gauges[id]?.[HELD_WEBSOCKETS] ?? 0;
-    const inFlight = gauges[id]?.[IN_FLIGHT] ?? 0;
+    const waiting = gauges[id]?.[WAITING] ?? 0;
+    const streaming = gauges[id]?.[STREAMING] ?? 0;
+    const inFlight = waiting + streaming;
+    // Quiet means nothing open at all: a streaming body would be cut by a restart too.
     const open = heldWebSockets > 0 || inFlight > 0;
     const lastActive = state.lastActive[id];
     return {
@@ -160,6 +171,8 @@ export function trafficView(
       totals: namedTotals(state.totals[id] ?? zero),
       heldWebSockets,
       inFlight,
+      waiting,
+      streaming,
       requestsPerSecond: Math.round((requests / seconds) * 100) / 100,
       newSessionsLastMinute: lastMinute.reduce((total, counts) => total + (counts[AT.newSessions] ?? 0), 0),
       pinnedLastMinute: lastMinute.reduce(

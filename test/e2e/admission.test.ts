@@ -4,7 +4,7 @@
  * larger than a Jetty node accepts a 414 or 431, and no node receives any of them.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
+import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
 import { type DemoNode, startNodes } from './cluster';
 import { sendRaw } from './raw-client';
 
@@ -12,7 +12,7 @@ let nodes: DemoNode[];
 let router: { url: string; stop(): Promise<void> };
 beforeAll(async () => {
   nodes = await startNodes(['CB_Server_1']);
-  router = await startMiniflare(routerWorker(nodes, { MAX_BODY_BYTES: 1_000_000 }));
+  router = await startMiniflare(deployment(routerWorker(nodes, { MAX_BODY_BYTES: 1_000_000 })));
 }, 60_000);
 afterAll(async () => {
   await router?.stop();

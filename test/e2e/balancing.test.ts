@@ -3,7 +3,8 @@
  * (the Worker as deployed, one workerd service each, sharing one health board and the socket gates):
  * least sessions keeps new sessions off a loaded node without herding, capacity turns them away from a
  * full node and answers `cluster_full` when every node is full while pinned traffic passes, and slow
- * start gives a node that came back a growing share of new sessions.
+ * start gives a node that came back a growing share of new sessions, and slows none of the nodes the
+ * board found when it started (the load rule holds from the first second).
  */
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,12 +31,14 @@ interface NodeView {
   openSessions: number;
   full: boolean;
   slowStartShare: number;
+  lastCheckAt: number | null;
 }
 
 /** A location of ISOLATES routers in front of `nodes`, with `vars` added to their config. */
 function useLocation(vars: () => Record<string, unknown>) {
-  const location = { mf: undefined as unknown as Miniflare, url: '' };
+  const location = { mf: undefined as unknown as Miniflare, url: '', startedAt: 0 };
   beforeAll(async () => {
+    location.startedAt = Date.now();
     location.mf = routersSharingOneBoard(ISOLATES, {
       ADMIN_TOKEN,
       HEALTH_INTERVAL_MS: 1000,
@@ -126,6 +129,41 @@ describe('least sessions, several isolates', () => {
   });
 });
 
+describe('least sessions right after the router starts, slow start on', () => {
+  const SLOW_START_S = 60;
+  const location = useLocation(() => ({ NODES: rosterOf(nodes), SLOW_START_S }));
+
+  it('finds every node at its whole weight, and keeps new sessions off a node holding 150 WebSockets', async () => {
+    // The board's first round: every node found up at the board's start, none slow-starting.
+    await until(10_000, async () =>
+      Object.values(await statusOf(location.mf)).every((view) => view.lastCheckAt !== null),
+    );
+    const first = await statusOf(location.mf);
+    expect(Object.values(first).map((view) => [view.id, view.state, view.slowStartShare])).toEqual(
+      IDS.map((id) => [id, 'up', 1]),
+    );
+    const sockets = await openSockets(location.url, 'CB_Server_1', 150);
+    try {
+      await until(15_000, async () => (await statusOf(location.mf)).CB_Server_1?.openSessions === 150);
+      await sleep(1500);
+      const got = await newSessions(location.mf, 90);
+      const elapsed = Date.now() - location.startedAt;
+      console.log(
+        `90 new sessions ${Math.round(elapsed / 1000)} s after the router started, CB_Server_1 holding 150 sockets: ${JSON.stringify(got)}`,
+      );
+      // Within the first SLOW_START_S: a slow start of every node would still be on.
+      expect(elapsed).toBeLessThan(SLOW_START_S * 1000);
+      expect(got.CB_Server_1 ?? 0).toBeLessThanOrEqual(9);
+      expect((got.CB_Server_2 ?? 0) + (got.CB_Server_3 ?? 0)).toBe(90 - (got.CB_Server_1 ?? 0));
+      expect(Object.values(await statusOf(location.mf)).every((view) => view.slowStartShare === 1)).toBe(
+        true,
+      );
+    } finally {
+      for (const socket of sockets) socket.terminate();
+    }
+  });
+});
+
 describe('least sessions at equal load, several isolates', () => {
   const location = useLocation(() => ({ NODES: rosterOf(nodes), SLOW_START_S: 0 }));
 
@@ -201,9 +239,11 @@ describe('slow start', () => {
 
   it('gives a node that came back a share of new sessions that grows over SLOW_START_S', async () => {
     const node = nodes.find((each) => each.id === 'CB_Server_3') as DemoNode;
-    // Past the slow start every node has after it was added (the location's first minute).
-    await until((WINDOW_S + 10) * 1000, async () =>
-      Object.values(await statusOf(location.mf)).every((view) => view.slowStartShare === 1),
+    // The nodes found at the board's start take their whole weight at once: no slow start to wait out.
+    await until(10_000, async () =>
+      Object.values(await statusOf(location.mf)).every(
+        (view) => view.lastCheckAt !== null && view.slowStartShare === 1,
+      ),
     );
     node.process.kill('SIGSTOP');
     try {

@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
+import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
 import { jetty9Resolve } from '../models/jetty9-path';
 import { type DemoNode, startNodes } from './cluster';
 import { sendRaw } from './raw-client';
@@ -27,7 +27,7 @@ let outsider: SilentListener;
 // it throw) before the Worker.
 beforeAll(async () => {
   [nodes, outsider] = await Promise.all([startNodes(['CB_Server_1', 'CB_Server_2']), startSilentListener()]);
-  router = await startMiniflare(routerWorker(nodes));
+  router = await startMiniflare(deployment(routerWorker(nodes)));
 }, 60_000);
 afterAll(async () => {
   await router?.stop();

@@ -8,7 +8,7 @@
  * crosses.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
+import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
 import { HOP_BY_HOP } from '../../src/proxy/headers';
 import { type DemoNode, startNodes } from './cluster';
 import { httpGet } from './raw-client';
@@ -18,7 +18,7 @@ let router: { url: string; stop(): Promise<void> };
 
 beforeAll(async () => {
   nodes = await startNodes(['CB_Server_1']);
-  router = await startMiniflare(routerWorker(nodes));
+  router = await startMiniflare(deployment(routerWorker(nodes)));
 }, 60_000);
 afterAll(async () => {
   await router?.stop();

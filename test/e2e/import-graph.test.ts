@@ -2,7 +2,7 @@
  * The house rule that keeps `src/` easy to change: no import circle, type-only imports included (run
  * with the Node projects: it reads the files).
  * Shared vocabulary lives in leaf modules (health/health-snapshot.ts, proxy/route-reason.ts,
- * proxy/gate-protocol.ts, telemetry/counts.ts); a circle means a type or a function is in the wrong one.
+ * wire/gate-protocol.ts, telemetry/counts.ts); a circle means a type or a function is in the wrong one.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 /**
- * The guide's private topology, on one machine: the router (the Worker as deployed, dist/index.js, in
- * raw Miniflare) reaches its nodes only through a binding that stands in for a Workers VPC network,
- * and its own fetch() reaches nothing but a silent listener.
+ * The guide's private topology, on one machine: the router and its gates (the scripts as deployed, in
+ * raw Miniflare) reach the nodes only through a binding that stands in for a Workers VPC network,
+ * and their own fetch() reaches nothing but a silent listener.
  *
  * - `COBROWSE_NET`, the stand-in for the tunnel: workerd's own `network` service, allowed to reach
  *   loopback addresses only. Like a `vpc_networks` binding, it is a Fetcher whose URL host and port
@@ -11,7 +11,7 @@
  *   empty: the proof that no node behind the binding was contacted around it, and that nothing leaves
  *   this machine.
  */
-import { routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
+import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
 import type { DemoNode } from './cluster';
 import type { RunningRouter } from './router';
 
@@ -34,21 +34,19 @@ export async function startPrivateRouter(
   const plainFetches: string[] = [];
   const logs: Record<string, unknown>[] = [];
   const roster = nodes.map((node) => ({ id: node.id, url: node.url, via: via(node) }));
-  const router = await startMiniflare(
-    {
-      ...routerWorker(roster, vars),
-      serviceBindings: { [BINDING]: { network: { allow: ['local'] } } },
-      outboundService: (request: Request) => {
-        plainFetches.push(request.url);
-        return new Response('not reachable from the internet', { status: 502 });
-      },
+  // The router and the gates alike: both reach nodes, through the binding or their own fetch().
+  const network = {
+    serviceBindings: { [BINDING]: { network: { allow: ['local'] } } },
+    outboundService: (request: Request) => {
+      plainFetches.push(request.url);
+      return new Response('not reachable from the internet', { status: 502 });
     },
-    {
-      handleStructuredLogs: ({ message }: { message: string }) => {
-        if (message.startsWith('{')) logs.push(JSON.parse(message));
-      },
+  };
+  const router = await startMiniflare(deployment({ ...routerWorker(roster, vars), ...network }, network), {
+    handleStructuredLogs: ({ message }: { message: string }) => {
+      if (message.startsWith('{')) logs.push(JSON.parse(message));
     },
-  );
+  });
   return {
     url: router.url,
     logs,

@@ -5,7 +5,7 @@
  * every log line it writes kept.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
-import { ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
+import { deployment, ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
 import type { DemoNode } from './cluster';
 
 const DATASET_STAND_IN = `import { WorkerEntrypoint } from 'cloudflare:workers';
@@ -44,12 +44,15 @@ export async function startRecordedRouter(
         if (message.startsWith('{')) logs.push(JSON.parse(message));
       },
       workers: [
-        {
-          name: 'router',
+        ...deployment({
           modules: true,
           ...router,
           serviceBindings: { TRAFFIC: { name: 'dataset', entrypoint: 'Dataset' } },
-        },
+        }).map((worker) => ({
+          modules: true,
+          compatibilityDate: ROUTER_RUNTIME.compatibilityDate,
+          ...worker,
+        })),
         {
           name: 'dataset',
           modules: true,

@@ -1,15 +1,15 @@
 /**
  * Several router Workers as deployed (dist/index.js), each its own workerd service and isolate, in one
- * Miniflare (one location, one cache), sharing one health board and the socket gates, hosted by the
- * first: how Cloudflare runs many isolates in front of the same Durable Objects. The Miniflare's URL
+ * Miniflare (one location, one cache), sharing one health board, hosted by the first, and the socket
+ * gates' script: how Cloudflare runs many isolates in front of the same Durable Objects. The Miniflare's URL
  * reaches the first router.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
-import { ROUTER_RUNTIME } from '../../scripts/bench/targets.mjs';
+import { deployment, ROUTER_RUNTIME } from '../../scripts/bench/targets.mjs';
 
 /** `count` routers named `router-0` ... with these bindings. */
 export function routersSharingOneBoard(count: number, bindings: Record<string, unknown>): Miniflare {
-  const workers = Array.from({ length: count }, (_, i) => ({
+  const routers = Array.from({ length: count }, (_, i) => ({
     name: `router-${i}`,
     modules: true,
     ...ROUTER_RUNTIME,
@@ -17,8 +17,15 @@ export function routersSharingOneBoard(count: number, bindings: Record<string, u
     bindings,
     durableObjects: {
       HEALTH: { className: 'HealthBoard', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
-      SOCKETS: { className: 'SocketGate', useSQLite: true, ...(i > 0 ? { scriptName: 'router-0' } : {}) },
+      SOCKETS: { className: 'SocketGate', useSQLite: true, scriptName: 'cobrowse-edge-gates' },
     },
+  }));
+  // The gates' script and its tail consumer, once, with the board of the first router.
+  const [, ...gates] = deployment(routers[0] as object);
+  const workers = [...routers, ...gates].map((worker) => ({
+    modules: true,
+    compatibilityDate: ROUTER_RUNTIME.compatibilityDate,
+    ...worker,
   }));
   return new Miniflare(
     convertV4MiniflareOptions({
@@ -26,6 +33,6 @@ export function routersSharingOneBoard(count: number, bindings: Record<string, u
       port: 0,
       handleStructuredLogs: () => {},
       workers,
-    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+    } as unknown as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
 }

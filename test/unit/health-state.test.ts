@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { NodeConfig } from '../../src/config/roster';
+import { NodeHealthStore } from '../../src/health/node-health-store';
+import { servingSince } from '../../src/health/node-load';
 import {
+  ADDED,
   type CheckOutcome,
   expireDrain,
   initialHealth,
@@ -152,5 +156,112 @@ describe('expireDrain', () => {
     expect(expireDrain(open, 10 ** 13)).toBe(open);
     const active = initialHealth();
     expect(expireDrain(active, 10 ** 13)).toBe(active);
+  });
+});
+
+/** The board's synchronous KV storage, in memory (values copied in and out, as storage does). */
+function memoryKv(): SyncKvStorage {
+  const data = new Map<string, unknown>();
+  return {
+    get<T>(key: string): T | undefined {
+      return structuredClone(data.get(key)) as T | undefined;
+    },
+    put<T>(key: string, value: T): void {
+      data.set(key, structuredClone(value));
+    },
+    delete(key: string): boolean {
+      return data.delete(key);
+    },
+    *list<T>({
+      prefix = '',
+      limit = Number.POSITIVE_INFINITY,
+    }: SyncKvListOptions = {}): Iterable<[string, T]> {
+      let listed = 0;
+      for (const key of [...data.keys()].sort()) {
+        if (listed >= limit) return;
+        if (!key.startsWith(prefix)) continue;
+        listed++;
+        yield [key, structuredClone(data.get(key)) as T];
+      }
+    },
+  };
+}
+
+const nodeOf = (id: string): NodeConfig => ({
+  id,
+  origin: `http://${id}.example.com`,
+  weight: 1,
+  via: undefined,
+  fetcher: { fetch },
+});
+
+describe('the board’s first round (NodeHealthStore)', () => {
+  const nodes = ['a', 'b', 'c'].map(nodeOf);
+  /** The board's update: read, change, store (health/board.ts `update`), at `now`. */
+  const update = (store: NodeHealthStore, node: NodeConfig, now: number, outcome: CheckOutcome = pass) => {
+    const { health } = store.read(node, now);
+    store.put(node, recordCheck(health, outcome, now, limits));
+  };
+  /** One round of checks: every node updated in turn, as the board's alarm does. */
+  const round = (store: NodeHealthStore, now: number) => {
+    for (const node of nodes) update(store, node, now);
+  };
+
+  it('finds the nodes it starts with serving: added, but no slow start, before and after the first round', () => {
+    const store = new NodeHealthStore(memoryKv());
+    // Read before any check (an isolate's first snapshot).
+    for (const node of nodes) {
+      const { health, added } = store.read(node, 1000);
+      expect(added).toBe(true);
+      expect(health.transitions).toEqual([{ at: 1000, to: 'up', cause: ADDED, atStart: true }]);
+      expect(servingSince(health)).toBeNull();
+    }
+    // The first round stores a, then reads b: b is still found at the start, not added to a running board.
+    round(store, 2000);
+    for (const node of nodes) {
+      const { health, added } = store.read(node, 2500);
+      expect(added).toBe(false);
+      expect(health.transitions).toEqual([{ at: 2000, to: 'up', cause: ADDED, atStart: true }]);
+      expect(servingSince(health)).toBeNull();
+    }
+  });
+
+  it('finds them so when the first round is the first thing it does (no read before it)', () => {
+    const store = new NodeHealthStore(memoryKv());
+    round(store, 2000);
+    for (const node of nodes) expect(servingSince(store.read(node, 2500).health)).toBeNull();
+  });
+
+  it('slow-starts a node added after the first round, or seen first by a board restarted on its storage', () => {
+    const kv = memoryKv();
+    const store = new NodeHealthStore(kv);
+    round(store, 2000);
+    round(store, 7000);
+    const added = store.read(nodeOf('d'), 9000);
+    expect(added.health.transitions).toEqual([{ at: 9000, to: 'up', cause: ADDED }]);
+    expect(servingSince(added.health)).toBe(9000);
+    // A new object over the same storage (the board evicted and started again) knows its nodes.
+    const restarted = new NodeHealthStore(kv);
+    expect(servingSince(restarted.read(nodes[0] as NodeConfig, 10_000).health)).toBeNull();
+    expect(servingSince(restarted.read(nodeOf('e'), 10_000).health)).toBe(10_000);
+  });
+
+  it('slow-starts a node found at the start once it comes back after being down', () => {
+    const store = new NodeHealthStore(memoryKv());
+    const [a] = nodes as [NodeConfig];
+    round(store, 1000);
+    for (const [index, outcome] of [fail, fail, fail, pass, pass].entries())
+      update(store, a, 2000 + index * 1000, outcome);
+    const { health } = store.read(a, 7000);
+    expect(health.transitions.map((transition) => transition.to)).toEqual(['up', 'down', 'up']);
+    expect(servingSince(health)).toBe(6000);
+  });
+
+  it('slow-starts a node moved to another address after the first round', () => {
+    const store = new NodeHealthStore(memoryKv());
+    round(store, 1000);
+    round(store, 2000);
+    const moved = { ...(nodes[1] as NodeConfig), origin: 'http://b2.example.com' };
+    expect(servingSince(store.read(moved, 3000).health)).toBe(3000);
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SocketLedger } from '../../src/proxy/socket-ledger';
+import { SocketLedger } from '../../src/gate/socket-ledger';
 
-/** A ledger holding sockets to these nodes, opened at 0, 1, 2 ... ms. */
+/** A ledger holding sockets `s0`, `s1` ... to these nodes, opened at 0, 1, 2 ... ms by client `c`. */
 function ledgerOf(nodes: string[]) {
   const ledger = new SocketLedger();
-  const held = nodes.map((node, at) => ledger.hold(node, at));
+  const held = nodes.map((node, at) => ledger.hold(`s${at}`, node, 'c', at));
   return { ledger, held };
 }
 
@@ -39,5 +39,33 @@ describe('the sockets a gate holds', () => {
     ledger.release(held[0] as NonNullable<(typeof held)[0]>);
     expect(ledger.size).toBe(0);
     expect(held[0]?.controller.signal.aborted).toBe(false);
+  });
+
+  it('lets go of the sockets whose end was reported, and only of those it holds', () => {
+    const { ledger, held } = ledgerOf(['a', 'b', 'a']);
+    expect(ledger.ended(['s0', 's2', 'unknown', 's0'])).toEqual({ a: 2 });
+    expect(ledger.size).toBe(1);
+    expect(ledger.perNode()).toEqual({ b: 1 });
+    // Ended by itself: nothing to abort.
+    expect(held[0]?.controller.signal.aborted).toBe(false);
+    expect(ledger.ended(['s0'])).toEqual({});
+  });
+
+  it("counts each client's open sockets, whichever way they leave", () => {
+    const ledger = new SocketLedger();
+    const one = ledger.hold('x1', 'a', 'client-1', 0);
+    ledger.hold('x2', 'a', 'client-1', 1);
+    ledger.hold('x3', 'b', 'client-1', 2);
+    ledger.hold('y1', 'a', 'client-2', 3);
+    expect([ledger.heldBy('client-1'), ledger.heldBy('client-2'), ledger.heldBy('nobody')]).toEqual([
+      3, 1, 0,
+    ]);
+    ledger.release(one);
+    ledger.ended(['x2']);
+    ledger.cutNodes(new Set(['b']));
+    expect(ledger.heldBy('client-1')).toBe(0);
+    ledger.cutOldest(1);
+    expect(ledger.heldBy('client-2')).toBe(0);
+    expect(ledger.size).toBe(0);
   });
 });

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { AT, COUNTERS, GAUGES, type NodeCounts, type TrafficReport } from '../../src/telemetry/counts';
+import {
+  AT,
+  COUNTERS,
+  GAUGES,
+  HELD_WEBSOCKETS,
+  type NodeCounts,
+  STREAMING,
+  type TrafficReport,
+  WAITING,
+} from '../../src/telemetry/counts';
 import { GAUGE_TTL_MS } from '../../src/telemetry/hand-over';
 import {
   BUCKET_MS,
   BUCKETS,
+  currentGauges,
   emptyTraffic,
   type IsolateGauges,
+  openSessionsOf,
   record,
   trafficView,
 } from '../../src/telemetry/traffic';
@@ -24,7 +35,8 @@ function report(isolate: string, counts: NodeCounts, gauges: NodeCounts = {}): T
 }
 
 const sticky = (count: number) => row(COUNTERS, { [AT.reason('sticky')]: count, [AT.status(200)]: count });
-const open = (sockets: number, inFlight: number) => row(GAUGES, { 0: sockets, 1: inFlight });
+const open = (sockets: number, waiting: number, streaming = 0) =>
+  row(GAUGES, { [HELD_WEBSOCKETS]: sockets, [WAITING]: waiting, [STREAMING]: streaming });
 
 describe('the board’s traffic', () => {
   it('adds every isolate’s counts into totals per node, and sums their gauges', () => {
@@ -89,5 +101,31 @@ describe('the board’s traffic', () => {
     expect(trafficView(state, isolates, ['n1'], T0 + 20).nodes[0]?.quietSince).toBeNull();
     record(state, isolates, report('a', {}, { n1: open(0, 0) }), T0 + 30);
     expect(trafficView(state, isolates, ['n1'], T0 + 40).nodes[0]?.quietSince).toBe(T0 + 30);
+  });
+
+  it('counts held sockets and waiting requests as open sessions, and streaming bodies only as in flight', () => {
+    const state = emptyTraffic(T0);
+    const isolates: IsolateGauges = new Map();
+    // Two isolates streaming 40 bodies that nobody reads; one long-poll waits; a gate holds 2 sockets.
+    record(state, isolates, report('a', {}, { n1: open(0, 1, 20), n2: open(0, 0, 15) }), T0 + 10);
+    record(state, isolates, report('b', {}, { n1: open(0, 0, 5) }), T0 + 20);
+    record(state, isolates, report('gate', {}, { n1: open(2, 0) }), T0 + 30);
+    const gauges = currentGauges(isolates, T0 + 40);
+    expect(openSessionsOf(gauges, 'n1')).toBe(3);
+    expect(openSessionsOf(gauges, 'n2')).toBe(0);
+    const [n1, n2] = trafficView(state, isolates, ['n1', 'n2'], T0 + 40).nodes;
+    expect([n1?.heldWebSockets, n1?.waiting, n1?.streaming, n1?.inFlight]).toEqual([2, 1, 25, 26]);
+    expect([n2?.heldWebSockets, n2?.waiting, n2?.streaming, n2?.inFlight]).toEqual([0, 0, 15, 15]);
+    // A streaming body is open work: the node is busy, not quiet (a restart would cut it).
+    expect(n2?.quietSince).toBeNull();
+  });
+
+  it('reads a report of an older reporter (two gauges, no streaming) as before', () => {
+    const state = emptyTraffic(T0);
+    const isolates: IsolateGauges = new Map();
+    record(state, isolates, report('old', {}, { n1: [1, 4] }), T0 + 10);
+    expect(openSessionsOf(currentGauges(isolates, T0 + 20), 'n1')).toBe(5);
+    const [n1] = trafficView(state, isolates, ['n1'], T0 + 20).nodes;
+    expect([n1?.waiting, n1?.streaming, n1?.inFlight]).toEqual([4, 0, 4]);
   });
 });

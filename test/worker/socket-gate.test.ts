@@ -1,13 +1,16 @@
 /**
  * A socket gate with real sockets to a real node (the `ok` demo node), its real alarm and storage,
- * and the real health board: what it does when a newer version is deployed, and when it is reset
+ * and the real health board (the router's script beside it): what it does when a newer version is deployed, and when it is reset
  * while it holds sockets.
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect, it } from 'vitest';
-import { GATE_NODE_HEADER, GATE_ORIGIN } from '../../src/proxy/gate-protocol';
-import type { SocketGate } from '../../src/proxy/socket-gate';
+import type { SocketGate } from '../../src/gate/socket-gate';
 import { AT } from '../../src/telemetry/counts';
+import { GATE_NODE_HEADER, GATE_ORIGIN } from '../../src/wire/gate-protocol';
+
+/** The gates' own namespace: in this project the gates' script is the main one (wrangler.gates.toml). */
+const { GATES } = env as unknown as { GATES: DurableObjectNamespace<SocketGate> };
 
 /** What a test reads of a gate's private state. */
 interface GateInside {
@@ -46,7 +49,7 @@ const echo = (socket: WebSocket, text: string) =>
   });
 
 it('an outdated gate, idle for 30 s, cuts its sockets over the next 30 s (before a deploy resets it)', async () => {
-  const gate = env.SOCKETS.get(env.SOCKETS.idFromName('gate-test-retire'));
+  const gate = GATES.get(GATES.idFromName('gate-test-retire'));
   // One after the other: the oldest is cut first.
   const sockets = [await openThrough(gate), await openThrough(gate)];
   // A gate of a newer version checks in: the board now knows of it.
@@ -77,7 +80,7 @@ it('an outdated gate, idle for 30 s, cuts its sockets over the next 30 s (before
 });
 
 it('a gate reset (here evicted) while it holds sockets counts and logs them as uncuttable: they flow on', async () => {
-  const gate = env.SOCKETS.get(env.SOCKETS.idFromName('gate-test-reset'));
+  const gate = GATES.get(GATES.idFromName('gate-test-reset'));
   const { socket } = await openThrough(gate);
   // A tick records what it holds.
   expect(await runDurableObjectAlarm(gate)).toBe(true);

@@ -1,6 +1,8 @@
 /**
  * A socket gate: the Durable Object that opens WebSockets to the nodes for the Worker, so that they
- * are piped natively and can still be cut when their node goes.
+ * are piped natively and can still be cut when their node goes. It runs in a script of its own
+ * (`cobrowse-edge-gates`, gate/index.ts), whose tail consumer (tail/index.ts) tells it when a socket
+ * ended.
  *
  * Why an object: workerd pipes a socket natively (no JavaScript per message, backpressure end to end)
  * only when the node's socket is handed straight through in a Response, and the one way to end such a
@@ -11,65 +13,81 @@
  * So the gate opens the node's leg with a signal of its own and returns the socket; the Worker
  * returns it to the client; the runtime pipes client, Worker, gate and node together.
  *
- * What keeps that power:
+ * What keeps that power, and the count honest:
  * - The board tells the gates at once when a node stops serving ({@link SocketGate.news}: the set of
  *   down or disabled nodes); the gate cuts their sockets, and refuses handshakes to them.
  * - Open piped sockets do not keep an object in memory, and an evicted object cannot cut what it
  *   opened: while it holds anything, the gate's alarm runs every TICK_MS (an object with an alarm due
  *   stays resident), and each tick checks in with the board (its counts and held sockets; the board
- *   answers with the unavailable nodes, so a missed push costs at most a tick).
- * - The gate cannot see a piped socket end. It holds each one SOCKET_MAX_AGE_S, then cuts it (the
- *   client reconnects to the same node): that, and the rate of handshakes, bounds its memory.
+ *   answers with the unavailable nodes, the roster and the settings, so a missed push costs a tick).
+ * - The gate cannot see a piped socket end; the runtime completes the trace of the invocation that
+ *   returned the socket only when it ends (TOOLCHAIN.md, measured: 5-20 ms after the end), and this
+ *   script's tail consumer sends the ids it read there to {@link SocketGate.ended}. So the gate holds
+ *   what is open. A socket whose end was never reported is cut at the backstop (SOCKET_MAX_AGE_S);
+ *   until this gate or the board has seen any end reported (the platform may not deliver them), at
+ *   UNREPORTED_MAX_AGE_MS, the bound the gates kept before ends were reported.
+ * - Sockets are sharded by client key (gate-choice.ts), so one gate sees all of a client's sockets
+ *   and caps them (WEBSOCKETS_PER_CLIENT).
  * - A deploy resets a running object within the code-update delay (5 min by default), leaving what
  *   it opened uncuttable. New Workers name new gates (the version is in the name); an old gate that
  *   hears of a newer version and has had no handshake for RETIRE_IDLE_MS cuts its sockets, spread over
  *   RETIRE_SPREAD_MS, well before that. A gate found reset while it held sockets says so.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { AppEnv } from '../app-env';
-import type { Config } from '../config/config';
-import { LiveConfig, type RosterView } from '../config/live-config';
-import { configFor } from '../config/load';
+import type { NodeConfig } from '../config/roster';
 import { boardOf } from '../health/board-stub';
 import { logEvent } from '../log';
 import { AT, COUNTERS, GAUGES, HELD_WEBSOCKETS, type NodeCounts, rowOf } from '../telemetry/counts';
 import {
+  CLIENT_FULL,
+  GATE_CLIENT_HEADER,
   GATE_FAILURE_HEADER,
+  GATE_NAME_HEADER,
   GATE_NODE_HEADER,
+  GATE_SOCKET_HEADER,
   type GateNews,
   gateFailure,
   versionOf,
-} from './gate-protocol';
+} from '../wire/gate-protocol';
+import { type GateEnv, GateRoster } from './gate-roster';
 import { type CutReason, type PerNode, SocketLedger } from './socket-ledger';
 
 /** How often a gate that holds sockets wakes: to stay in memory, age them and check in. */
 export const TICK_MS = 5000;
+/** The longest a socket is held while no end report has been seen yet (the bound before reports). */
+export const UNREPORTED_MAX_AGE_MS = 3_600_000;
+/**
+ * A gate that had ends reported checks in this soon (not at its next tick): the board, and so balancing,
+ * capacity and the status page, see the count drop within about a second. One check-in per burst.
+ */
+const ENDS_REPORT_MS = 250;
 /** An outdated gate retires once it has had no handshake this long (its version is still in use). */
 const RETIRE_IDLE_MS = 30_000;
 /** A retiring gate cuts its sockets over this long, so their clients do not all reconnect at once. */
 const RETIRE_SPREAD_MS = 30_000;
 /** Storage key: sockets held per node at the last tick, so a reset gate can say what it lost. */
 const HELD_KEY = 'held';
+/** Headers of the Worker's for this gate only: the node never sees them. */
+const GATE_HEADERS = [GATE_NODE_HEADER, GATE_SOCKET_HEADER, GATE_CLIENT_HEADER, GATE_NAME_HEADER];
 
-export class SocketGate extends DurableObject<AppEnv['Bindings']> {
+export class SocketGate extends DurableObject<GateEnv> {
   private readonly ledger = new SocketLedger();
-  /** Nodes the board last said are down or disabled. */
-  private unavailable = new Set<string>();
+  /** The board's last news (roster, unavailable nodes, settings), as this gate reaches the nodes. */
+  private readonly roster = new GateRoster(this.env);
   /** Counts since the last check-in. */
   private counts: NodeCounts = {};
   private lastHandshakeAt = 0;
+  /** When this gate last had a socket's end reported (0: never, in this instance). */
+  private lastEndAt = 0;
   /** Set once an outdated gate starts cutting: when, and how many it held then. */
   private retiring: { readonly since: number; readonly held: number } | undefined;
   private ticking = false;
+  /** Set while a check-in for reported ends is due. */
+  private reportDue = false;
   /** What HELD_KEY holds, as JSON. */
   private heldWritten: string | undefined;
-  /** Has this instance told the board of itself? Until then the board would not tell it of a node going. */
-  private checkedIn = false;
-  /** The roster in the board's last news (runtime changes included); undefined before any. */
-  private roster: readonly RosterView[] | undefined;
-  private readonly live = new LiveConfig();
 
-  constructor(ctx: DurableObjectState, env: AppEnv['Bindings']) {
+  constructor(ctx: DurableObjectState, env: GateEnv) {
     super(ctx, env);
     const lost = ctx.storage.kv.get<PerNode>(HELD_KEY);
     if (lost && Object.keys(lost).length > 0) {
@@ -83,37 +101,48 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
     }
   }
 
-  /** A client's handshake, sent on by the Worker (gate-protocol.ts): the node's answer, or why none. */
+  /** A client's handshake, sent on by the Worker (wire/gate-protocol.ts): the node's answer, or why none. */
   override async fetch(request: Request): Promise<Response> {
     const nodeId = request.headers.get(GATE_NODE_HEADER) ?? '';
-    let config = this.config();
-    // A node added at runtime since this gate last heard from the board: ask the board once.
-    if (!config.nodesById.has(nodeId)) {
-      await this.checkIn();
-      config = this.config();
-    }
-    const node = config.nodesById.get(nodeId);
+    // Never told, or a node added at runtime since this gate last heard from the board: ask once.
+    if (!this.roster.knows(nodeId)) await this.checkIn();
+    const node = this.roster.node(nodeId);
     if (!node) return gateFailure('unreachable', 'the gate was asked for a node that is not in its roster');
-    if (this.unavailable.has(node.id)) return gateFailure('node-down', `node ${node.id} is down or disabled`);
+    if (this.roster.isUnavailable(node.id)) {
+      return gateFailure('node-down', `node ${node.id} is down or disabled`);
+    }
+    const { settings } = this.roster;
+    const client = request.headers.get(GATE_CLIENT_HEADER) ?? 'unknown';
+    if (settings.perClient !== null && this.ledger.heldBy(client) >= settings.perClient) {
+      return gateFailure(CLIENT_FULL, `this address holds ${settings.perClient} open WebSockets already`);
+    }
     const now = Date.now();
     this.lastHandshakeAt = now;
     this.retiring = undefined;
     this.tickSoon();
+    // Held from now: a node that goes while the handshake waits is cut like an open socket.
+    const held = this.ledger.hold(
+      request.headers.get(GATE_SOCKET_HEADER) ?? crypto.randomUUID(),
+      node.id,
+      client,
+      now,
+    );
+    return this.open(request, node, held.controller, () => this.ledger.release(held));
+  }
+
+  /** Opens the node's leg of a held socket; `release` lets go of it when no socket came of it. */
+  private async open(
+    request: Request,
+    node: NodeConfig,
+    controller: AbortController,
+    release: () => void,
+  ): Promise<Response> {
     const url = new URL(request.url);
     const headers = new Headers(request.headers);
-    headers.delete(GATE_NODE_HEADER);
-    // Held from now: a node that goes while the handshake waits is cut like an open socket.
-    const held = this.ledger.hold(node.id, now);
-    if (!this.checkedIn) {
-      this.checkIn().catch((error) =>
-        logEvent('health board unreachable', { action: 'gateCheckIn', error: String(error) }, 'error'),
-      );
-    }
-    const { signal } = held.controller;
-    const timer = setTimeout(
-      () => held.controller.abort('timeout' satisfies CutReason),
-      config.connectTimeoutMs,
-    );
+    for (const name of GATE_HEADERS) headers.delete(name);
+    const { connectTimeoutMs } = this.roster.settings;
+    const { signal } = controller;
+    const timer = setTimeout(() => controller.abort('timeout' satisfies CutReason), connectTimeoutMs);
     let upstream: Response;
     try {
       upstream = await node.fetcher.fetch(node.origin + url.pathname + url.search, {
@@ -122,11 +151,10 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
         signal,
       });
     } catch (error) {
-      this.ledger.release(held);
+      release();
       const why: CutReason | undefined = signal.aborted ? signal.reason : undefined;
-      if (why === 'timeout') {
-        return gateFailure('timeout', `no response headers within ${config.connectTimeoutMs} ms`);
-      }
+      if (why === 'timeout')
+        return gateFailure('timeout', `no response headers within ${connectTimeoutMs} ms`);
       if (why !== undefined)
         return gateFailure('node-down', `the handshake was cut while it waited (${why})`);
       return gateFailure('unreachable', (error as Error).message);
@@ -135,13 +163,43 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
     }
     if (!upstream.webSocket) {
       // The node answered without a socket (not its session, an error): its answer, as it gave it.
-      this.ledger.release(held);
+      release();
       const answer = new Response(upstream.body, upstream);
       answer.headers.delete(GATE_FAILURE_HEADER);
       return answer;
     }
-    // Handed through: from here the runtime pipes it, and only `held.controller` can end it.
+    // Handed through: from here the runtime pipes it, only `controller` can end it, and this
+    // invocation's trace completes when it ends (the tail consumer then calls `ended`).
     return new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket });
+  }
+
+  /**
+   * The tail consumer's report: these sockets ended (client or node closed, a connection dropped, or
+   * this gate cut them). Ids it does not hold (a failed handshake, a socket it cut) are ignored.
+   * Returns how many it held.
+   */
+  async ended(ids: readonly string[]): Promise<number> {
+    const ended = this.ledger.ended(ids);
+    this.count(ended, AT.webSocketsEnded);
+    const total = Object.values(ended).reduce((sum, count) => sum + count, 0);
+    if (total > 0) {
+      this.lastEndAt = Date.now();
+      this.tickSoon();
+      this.reportSoon();
+    }
+    return total;
+  }
+
+  /** Checks in ENDS_REPORT_MS from now, unless a check-in is already due then. */
+  private reportSoon(): void {
+    if (this.reportDue) return;
+    this.reportDue = true;
+    setTimeout(() => {
+      this.reportDue = false;
+      this.checkIn().catch((error) =>
+        logEvent('health board unreachable', { action: 'gateCheckIn', error: String(error) }, 'error'),
+      );
+    }, ENDS_REPORT_MS);
   }
 
   /**
@@ -149,16 +207,8 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
    * cut at once (the clients see the connection drop, 1006, reconnect and are told on a serving node
    * that their session ended). Returns how many were cut.
    */
-  async news(unavailable: readonly string[], roster: readonly RosterView[]): Promise<number> {
-    return this.heard({ unavailable, roster, newestVersionAt: 0 });
-  }
-
-  /**
-   * The Worker's config with the roster the board last told this gate (none yet: the Worker's own):
-   * a gate reaches only nodes of the board's roster, looked up by id, never a URL from the request.
-   */
-  private config(): Config {
-    return this.live.of(configFor(this.env), this.roster, this.env);
+  async news(news: GateNews): Promise<number> {
+    return this.heard(news);
   }
 
   override async alarm(): Promise<void> {
@@ -172,10 +222,7 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
 
   /** One tick: age, retire, check in. */
   private async tick(now: number): Promise<void> {
-    this.count(
-      this.ledger.cutOpenedBefore(now - configFor(this.env).sockets.maxAgeMs),
-      AT.webSocketsRecycled,
-    );
+    this.count(this.ledger.cutOpenedBefore(now - this.maxAgeMs()), AT.webSocketsRecycled);
     if (this.retiring) this.retire(now);
     const news = await this.checkIn();
     if (
@@ -186,6 +233,16 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
       logEvent('socket gate retiring', { gate: this.name(), held: this.ledger.size });
       this.retiring = { since: now, held: this.ledger.size };
     }
+  }
+
+  /**
+   * How long a socket is held: the backstop once ends are known to be reported (here, or by any gate
+   * to the board), else the bound that held before they were.
+   */
+  private maxAgeMs(): number {
+    const { backstopMs } = this.roster.settings;
+    const reported = this.lastEndAt > 0 || this.roster.endsSeenAt > 0;
+    return reported ? backstopMs : Math.min(backstopMs, UNREPORTED_MAX_AGE_MS);
   }
 
   /**
@@ -202,7 +259,6 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
     const written = JSON.stringify(held);
     if (written !== this.heldWritten) this.ctx.storage.kv.put(HELD_KEY, held);
     this.heldWritten = written;
-    this.checkedIn = true;
     const news = await boardOf(this.env).gateCheckIn({
       gate: this.name(),
       versionAt: this.versionAt(),
@@ -214,9 +270,8 @@ export class SocketGate extends DurableObject<AppEnv['Bindings']> {
 
   /** Takes the board's news: cuts the sockets of nodes that stopped serving. */
   private heard(news: GateNews): number {
-    this.unavailable = new Set(news.unavailable);
-    this.roster = news.roster;
-    const cut = this.ledger.cutNodes(this.unavailable);
+    const unavailable = this.roster.heard(news);
+    const cut = this.ledger.cutNodes(unavailable);
     this.count(cut, AT.webSocketsEndedByNode);
     if (Object.keys(cut).length > 0) this.tickSoon();
     return Object.values(cut).reduce((total, count) => total + count, 0);

@@ -1,0 +1,56 @@
+/**
+ * What a socket gate knows of the cluster, all of it from the health board's news (wire/gate-protocol.ts
+ * GateNews): the roster as this script reaches it (a node's `via` names a binding of the gates'
+ * script), the nodes that serve nothing now, and the settings the router's config decided. The gates'
+ * script has no roster or settings of its own: before its first news a gate knows no node, and asks.
+ */
+import type { RosterView } from '../config/live-config';
+import { rosterNodes } from '../config/live-config';
+import type { NodeConfig } from '../config/roster';
+import type { GateNews, GateSettings } from '../wire/gate-protocol';
+
+/** The gates' script's bindings: the board, its own version, and whatever a node's `via` names. */
+export type GateEnv = Pick<Env, 'HEALTH'> & {
+  readonly CF_VERSION_METADATA?: WorkerVersionMetadata;
+} & Readonly<Record<string, unknown>>;
+
+/** Until the first news: nothing is reachable, so nothing waits on these. */
+const UNTOLD: GateSettings = { connectTimeoutMs: 0, backstopMs: 0, perClient: null };
+
+export class GateRoster {
+  private told = false;
+  private views: readonly RosterView[] = [];
+  private nodes = new Map<string, NodeConfig>();
+  private unavailable = new Set<string>();
+  settings: GateSettings = UNTOLD;
+  /** When any gate last reported a socket's end to the board (0: none known). */
+  endsSeenAt = 0;
+
+  constructor(private readonly env: GateEnv) {}
+
+  /** Has this gate been told of node `id` (so a handshake to it need not ask the board first)? */
+  knows(id: string): boolean {
+    return this.told && this.nodes.has(id);
+  }
+
+  node(id: string): NodeConfig | undefined {
+    return this.nodes.get(id);
+  }
+
+  isUnavailable(id: string): boolean {
+    return this.unavailable.has(id);
+  }
+
+  /** Takes the news; returns the nodes whose sockets must not stay open. */
+  heard(news: GateNews): ReadonlySet<string> {
+    this.told = true;
+    this.settings = news.settings;
+    this.endsSeenAt = news.endsSeenAt;
+    this.unavailable = new Set(news.unavailable);
+    if (JSON.stringify(news.roster) !== JSON.stringify(this.views)) {
+      this.views = news.roster;
+      this.nodes = new Map(rosterNodes(news.roster, this.env).map((node) => [node.id, node]));
+    }
+    return this.unavailable;
+  }
+}
