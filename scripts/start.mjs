@@ -1,6 +1,8 @@
 /**
  * `npm start`: a local demo cluster of three Co-browse-like nodes, and the router in front of them
- * under `wrangler dev` (workerd). Offline: no outside connection is opened.
+ * under `wrangler dev` (workerd), with the socket gates' script and its tail consumer beside it (one
+ * `wrangler dev` runs all three configs; the vars go to the router, the first). Offline: no outside
+ * connection is opened.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +26,12 @@ const router = spawn(
   [
     wranglerBin,
     'dev',
+    '-c',
+    'wrangler.toml',
+    '-c',
+    'wrangler.gates.toml',
+    '-c',
+    'wrangler.tail.toml',
     '--port',
     String(ROUTER_PORT),
     '--ip',

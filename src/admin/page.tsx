@@ -141,6 +141,21 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; formToken:
   </section>
 );
 
+/**
+ * Whether the platform reports WebSocket ends: what the first deploy must tell the operator (the
+ * gates' tail consumer cannot be tried anywhere but deployed).
+ */
+const SocketEnds: FC<{ ends: StatusReport['webSocketEnds'] }> = ({ ends }) => (
+  <div class="summary" data-figure="websocket-ends" data-verdict={ends.verdict}>
+    {ends.verdict === 'reported' &&
+      `WebSocket ends reported: ${ends.ended} of ${ends.opened} opened; the counts are the sockets open now.`}
+    {ends.verdict === 'not-yet' &&
+      `No WebSocket end reported yet (${ends.opened} opened). If sockets have closed, the gates' tail consumer (cobrowse-edge-tail) gets no traces: each socket is counted until it is an hour old.`}
+    {ends.verdict === 'no-sockets' && 'No WebSocket opened yet.'}
+    {ends.recycled > 0 && ` ${ends.recycled} cut past the backstop or by a retiring gate.`}
+  </div>
+);
+
 /** `formToken`: the token the page's forms carry (admin/form-token.ts). */
 export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ report, formToken }) => {
   const counts = new Map<NodeState, number>();
@@ -160,6 +175,7 @@ export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ re
         <div class="summary">
           {report.nodes.length} nodes: {summary}. <a href="/__lb/roster">Add, edit or remove nodes</a>
         </div>
+        <SocketEnds ends={report.webSocketEnds} />
         <div class="nodes">
           {report.nodes.map((node) => (
             <NodeCard

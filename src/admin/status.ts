@@ -37,6 +37,34 @@ export interface StatusReport {
   readonly roster: RosterState;
   /** The alert webhook: set or not (never its URL or secret), alerts waiting, the last deliveries. */
   readonly alerts: AlertState;
+  /** Whether the platform reports WebSocket ends (the gates' tail consumer), since counting began. */
+  readonly webSocketEnds: WebSocketEnds;
+}
+
+/**
+ * What the first deploy tells the operator: are the gates' traces delivered to their tail consumer?
+ * `reported`: ends were seen, so the counts are the sockets open now. `not-yet`: sockets opened, none
+ * was reported ended: if some have closed, the platform is not delivering the traces, and the gates
+ * hold each socket up to an hour (the bound they kept before ends were reported). `no-sockets`: no
+ * socket opened since counting began.
+ */
+export interface WebSocketEnds {
+  readonly verdict: 'reported' | 'not-yet' | 'no-sockets';
+  readonly opened: number;
+  readonly ended: number;
+  /** Cut although their node serves: past the backstop with no end reported, or a gate retired. */
+  readonly recycled: number;
+}
+
+/** The WebSocket-end verdict from every node's totals. */
+export function webSocketEnds(traffic: TrafficView): WebSocketEnds {
+  const sum = (of: (totals: NodeTraffic['totals']) => number) =>
+    traffic.nodes.reduce((total, node) => total + of(node.totals), 0);
+  const opened = sum((totals) => totals.webSocketsOpened);
+  const ended = sum((totals) => totals.webSocketsEnded);
+  const recycled = sum((totals) => totals.webSocketsRecycled);
+  const verdict = ended > 0 ? 'reported' : opened > 0 ? 'not-yet' : 'no-sockets';
+  return { verdict, opened, ended, recycled };
 }
 
 export function statusReport(
@@ -70,5 +98,6 @@ export function statusReport(
     healthBoardCalls: snapshot.calls,
     roster,
     alerts,
+    webSocketEnds: webSocketEnds(traffic),
   };
 }

@@ -101,9 +101,15 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
       perNode(total((totals) => totals.webSocketsEndedByNode)),
     ),
     family(
+      'cobrowse_edge_websockets_ended_total',
+      'counter',
+      "WebSockets whose end the gates' tail consumer reported (either side closed, or the connection dropped). Zero while sockets open and close: the platform is not delivering the gates' traces, and sockets are held up to an hour each.",
+      perNode(total((totals) => totals.webSocketsEnded)),
+    ),
+    family(
       'cobrowse_edge_websockets_recycled_total',
       'counter',
-      'WebSockets the socket gates cut although their node serves: at SOCKET_MAX_AGE_S, or when a gate retired after a deploy.',
+      'WebSockets the socket gates cut although their node serves: past the backstop (SOCKET_MAX_AGE_S, an hour until any end is reported) with no end reported, or when a gate retired after a deploy.',
       perNode(total((totals) => totals.webSocketsRecycled)),
     ),
     family(
@@ -115,7 +121,7 @@ export function metricsText(snapshot: HealthSnapshot, traffic: TrafficView): str
     family(
       'cobrowse_edge_websockets_held',
       'gauge',
-      'WebSockets to the node that the socket gates hold (opened within SOCKET_MAX_AGE_S, not cut): an upper bound on those open.',
+      'WebSockets to the node that the socket gates hold: open now, within a second of each end reported (without end reports, every socket opened within the last hour).',
       perNode((node) => node.heldWebSockets),
     ),
     family(
