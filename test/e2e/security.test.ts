@@ -56,7 +56,10 @@ describe('forwarding headers', () => {
       'X-Forwarded-Server': 'evil.example.com',
       'X-Forwarded-Ssl': 'on',
       'X-Forwarded-Prefix': '/admin',
-      'X-Forwarded-Proto': 'https',
+      // Not `https`: the local runtime's entry (raw Miniflare, standing in for the edge's TLS) takes the
+      // request URL's scheme from a client's X-Forwarded-Proto of http or https, so the Worker would
+      // see https and rightly say so; deployed, the edge's own scheme decides.
+      'X-Forwarded-Proto': 'gopher',
       'X-Forwarded-Host': 'evil.example.com',
       'X-Forwarded-For': '6.6.6.6',
       'X-Proxied-Https': 'on',
