@@ -137,16 +137,17 @@ it('10,000 sockets opened and ended: the gates hold none of them afterwards, and
     await until(undefined, (figures) => figures.held === 0, 10_000);
     memory.push(routerMemoryMiB());
   }
+  // The gates' figures (held, ended) reach the board within a check-in; `opened` is the Worker
+  // isolates' count, handed over with their next refresh, so it is not waited for here.
   const { seen, tookMs } = await until(
     undefined,
-    (figures) => figures.held === 0 && figures.opened - before.opened === 2 * ROUND,
+    (figures) => figures.held === 0 && figures.ended - before.ended === 2 * ROUND,
     10_000,
   );
   console.log(
     `2 x ${ROUND} sockets opened and ended (${AT_ONCE} at a time): at most ${mostHeld} held during, ` +
       `${seen.held} held ${tookMs} ms after; workerd memory ${memory.map((mib) => mib.toFixed(0)).join(' -> ')} MiB`,
   );
-  expect(seen.opened - before.opened).toBe(2 * ROUND);
   expect(seen.held).toBe(0);
   expect(seen.ended - before.ended).toBe(2 * ROUND);
   expect(seen.recycled).toBe(0);
