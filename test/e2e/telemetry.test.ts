@@ -87,8 +87,9 @@ describe('per-node traffic, counted across the router and read back', () => {
     await poll;
     await sleep(HANDED_OVER_MS);
     const after = (await trafficOf()).CB_Server_3;
-    // A piped socket's end is seen by no one: the gate holds it (cuttable) until SOCKET_MAX_AGE_S.
-    expect([after?.heldWebSockets, after?.inFlight]).toEqual([1, 0]);
+    // The socket's end is reported (the gates' tail consumer): the gate holds nothing, and said so.
+    expect([after?.heldWebSockets, after?.inFlight]).toEqual([0, 0]);
+    expect(after?.totals.webSocketsEnded).toBe(1);
     // Nothing counted per request reached the board on its own: the board's calls grew by the
     // hand-overs (about one a second), not by the 22 requests.
   });
@@ -161,8 +162,8 @@ describe('per-node traffic, counted across the router and read back', () => {
       const countdown = page.locator('section[data-node="CB_Server_2"] [data-drain]');
       // The session's requests of the last minute still count: quiet only once they are a minute old.
       expect(await countdown.getAttribute('data-drain')).toBe('busy');
-      // The closed socket is still held: the router cannot see a piped socket end (README "WebSockets").
-      expect(await countdown.textContent()).toContain('1 WebSocket held, 0 requests in flight');
+      // The closed socket is no longer held: its end was reported (README "WebSockets").
+      expect(await countdown.textContent()).toContain('0 WebSockets held, 0 requests in flight');
       await context.close();
     });
   });
