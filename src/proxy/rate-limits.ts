@@ -6,8 +6,12 @@
  * - `NEW_SESSION_LIMIT`: requests that may start a session: a POST that names no existing session
  *   (session-start.ts) or a WebSocket handshake without a pin. A pin does not exempt a POST: node ids
  *   are public, every visitor's cookie carries one.
- * - `PINNED_REQUEST_LIMIT`: the other POSTs and WebSocket handshakes, those of sessions that exist
- *   (CometD connects and publishes, a socket's reconnects), on a budget of their own, ten times larger.
+ * - `PINNED_REQUEST_LIMIT`: the other POSTs, those of sessions that exist (CometD connects and
+ *   publishes), on a budget of their own, ten times larger.
+ * - `HANDSHAKE_LIMIT`: every WebSocket handshake, pinned or not (an unpinned one counts as a new
+ *   session too): a socket is held by a gate for as long as it is open, so opening them has a budget of
+ *   its own, apart from the requests of sessions. What one client may hold open at once is the gates'
+ *   cap (WEBSOCKETS_PER_CLIENT, gate/socket-gate.ts).
  *
  * Failed admin logins are counted by the health board instead (admin/auth.ts), so that the lockout
  * holds in every isolate. A binding that is not configured limits nothing. A limited request reaches
@@ -68,18 +72,27 @@ export async function limitRefusal(
   { headers, webSocket }: RequestHead,
   pinned: boolean,
   body: BodyInit | null,
-  env: Pick<Env, 'NEW_SESSION_LIMIT' | 'PINNED_REQUEST_LIMIT'>,
+  env: Pick<Env, 'NEW_SESSION_LIMIT' | 'PINNED_REQUEST_LIMIT' | 'HANDSHAKE_LIMIT'>,
 ): Promise<EdgeError | undefined> {
+  const key = clientKey(headers);
   const newSession = webSocket ? !pinned : mayStartSession(body);
-  const limiter = newSession ? env.NEW_SESSION_LIMIT : env.PINNED_REQUEST_LIMIT;
-  if (!(await overLimit(limiter, clientKey(headers)))) return undefined;
-  return newSession
-    ? tooManyRequests(
-        'too_many_new_sessions',
-        `too many new Co-browse sessions from this address: try again in ${LIMIT_PERIOD_S} s`,
-      )
-    : tooManyRequests(
-        'too_many_requests',
-        `too many Co-browse requests from this address: try again in ${LIMIT_PERIOD_S} s`,
-      );
+  if (newSession && (await overLimit(env.NEW_SESSION_LIMIT, key))) {
+    return tooManyRequests(
+      'too_many_new_sessions',
+      `too many new Co-browse sessions from this address: try again in ${LIMIT_PERIOD_S} s`,
+    );
+  }
+  if (webSocket) {
+    return (await overLimit(env.HANDSHAKE_LIMIT, key))
+      ? tooManyRequests(
+          'too_many_handshakes',
+          `too many Co-browse WebSocket handshakes from this address: try again in ${LIMIT_PERIOD_S} s`,
+        )
+      : undefined;
+  }
+  if (newSession || !(await overLimit(env.PINNED_REQUEST_LIMIT, key))) return undefined;
+  return tooManyRequests(
+    'too_many_requests',
+    `too many Co-browse requests from this address: try again in ${LIMIT_PERIOD_S} s`,
+  );
 }

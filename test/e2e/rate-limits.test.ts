@@ -1,6 +1,7 @@
 /**
  * The new-session limit (NEW_SESSION_LIMIT, the platform's Rate Limiting binding as wrangler.toml
- * configures it: 600 a minute per client address), with real requests. Locally a client's own
+ * configures it: 600 a minute per client address) and the handshake budget (HANDSHAKE_LIMIT, the
+ * same), with real requests. Locally a client's own
  * CF-Connecting-IP header stands in for the address Cloudflare's front end would set.
  */
 import { expect, it } from 'vitest';
@@ -117,6 +118,42 @@ it(
     }
     expect(statuses.filter((status) => status === 'open')).toHaveLength(LIMIT);
     expect(statuses.filter((status) => status === 'handshake answered 429')).toHaveLength(20);
+  },
+  TIMEOUT_MS,
+);
+
+it(
+  'gives WebSocket handshakes a budget of their own: 600 pinned a minute from one address, then 429, while its POSTs pass',
+  async () => {
+    await startInOneRateWindow(25_000);
+    const url = `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`;
+    const pin = { cookie: 'gcbSessionServer=.CB_Server_2', ...from('192.0.2.40') };
+    const statuses: string[] = [];
+    for (let batch = 0; batch < (LIMIT + 20) / 10; batch++) {
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          openSocket(url, pin).then(
+            async (socket) => {
+              socket.socket.close();
+              await socket.closed;
+              return 'open';
+            },
+            (error: Error) => error.message,
+          ),
+        ),
+      );
+      statuses.push(...outcomes);
+    }
+    expect(statuses.filter((status) => status === 'open')).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 'handshake answered 429')).toHaveLength(20);
+    // A pinned handshake is not a session's request: the address's CometD POSTs go on.
+    const post = await fetch(`${cluster.router.url}/cobrowse/connect`, {
+      method: 'POST',
+      headers: { ...pin, 'content-type': 'application/json' },
+      body: '[{"channel":"/meta/connect","clientId":"abc"}]',
+    });
+    expect(post.status).not.toBe(429);
+    await post.arrayBuffer();
   },
   TIMEOUT_MS,
 );
