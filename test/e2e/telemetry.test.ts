@@ -26,6 +26,7 @@ interface NodeTraffic {
     responses: Record<string, number>;
     newSessions: number;
     webSocketsOpened: number;
+    webSocketsEnded: number;
   };
   heldWebSockets: number;
   inFlight: number;
