@@ -48,14 +48,19 @@ function newTally() {
   };
 }
 
-async function startSession(routerUrl, node) {
+/**
+ * Session `index` on `node`, from a visitor address of its own (as Cloudflare's front end would name
+ * it): one address holds at most WEBSOCKETS_PER_CLIENT sockets, and the soak has visitors, not one.
+ */
+async function startSession(routerUrl, node, index) {
+  const address = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
   const res = await fetch(`${routerUrl}/cobrowse/session`, {
     method: 'POST',
-    headers: { cookie: `gcbSessionServer=.${node}` },
+    headers: { cookie: `gcbSessionServer=.${node}`, 'cf-connecting-ip': address },
   });
   const body = await res.json();
   if (body.node !== node) throw new Error(`session for ${node} started on ${body.node}`);
-  return { node, session: body.session, cookie: `gcbSessionServer=.${node}`, ended: false };
+  return { node, address, session: body.session, cookie: `gcbSessionServer=.${node}`, ended: false };
 }
 
 /**
@@ -66,7 +71,9 @@ async function socketClient(routerUrl, session, tally, running) {
   const url = `${routerUrl.replace('http', 'ws')}/cobrowse/ws?session=${session.session}`;
   let seq = 0;
   while (running() && !session.ended) {
-    const socket = new WebSocket(url, { headers: { cookie: session.cookie } });
+    const socket = new WebSocket(url, {
+      headers: { cookie: session.cookie, 'cf-connecting-ip': session.address },
+    });
     const pending = new Map();
     const closed = new Promise((resolve) => socket.on('close', resolve));
     let greet = () => {};
@@ -153,10 +160,10 @@ export async function runSoak({ seconds, sockets, polls, health = 'fast', build 
   try {
     const sessions = await Promise.all([
       ...Array.from({ length: sockets }, (_, i) =>
-        startSession(router.url, IDS[i % IDS.length]).then((s) => ({ ...s, kind: 'socket' })),
+        startSession(router.url, IDS[i % IDS.length], i).then((s) => ({ ...s, kind: 'socket' })),
       ),
       ...Array.from({ length: polls }, (_, i) =>
-        startSession(router.url, IDS[i % IDS.length]).then((s) => ({ ...s, kind: 'poll' })),
+        startSession(router.url, IDS[i % IDS.length], sockets + i).then((s) => ({ ...s, kind: 'poll' })),
       ),
     ]);
     for (const session of sessions) {
