@@ -127,6 +127,37 @@ describe('least sessions, several isolates', () => {
       for (const socket of sockets) socket.terminate();
     }
   });
+
+  it('after sockets opened and closed on the nodes, spreads 90 new sessions evenly (0.6-1.4x of fair)', async () => {
+    // Closed sockets are not sessions: their ends are reported (the gates' tail consumer), so they
+    // leave no weight on their nodes (before, a gate counted each for an hour).
+    for (const [node, count] of [
+      ['CB_Server_1', 100],
+      ['CB_Server_2', 50],
+    ] as const) {
+      const sockets = await openSockets(location.url, node, count);
+      await Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              socket.once('close', () => resolve());
+              socket.close(1000);
+            }),
+        ),
+      );
+    }
+    await until(15_000, async () =>
+      Object.values(await statusOf(location.mf)).every((view) => view.openSessions === 0),
+    );
+    // Every isolate reads the board's counts within a second.
+    await sleep(1500);
+    const got = await newSessions(location.mf, 90);
+    console.log(`90 new sessions after 150 sockets opened and closed: ${JSON.stringify(got)}`);
+    for (const id of IDS) {
+      expect(got[id] ?? 0, id).toBeGreaterThanOrEqual(18);
+      expect(got[id] ?? 0, id).toBeLessThanOrEqual(42);
+    }
+  });
 });
 
 describe('least sessions right after the router starts, slow start on', () => {
