@@ -38,3 +38,16 @@ export function openSocket(url: string, headers: Record<string, string> = {}): P
     socket.once('error', reject);
   });
 }
+
+/**
+ * A WebSocket through the router at `routerUrl`, pinned to `node` and sent from `address` (as
+ * Cloudflare's front end names the client), once the node greeted it.
+ */
+export async function openPinned(routerUrl: string, node: string, address: string): Promise<RecordedSocket> {
+  const socket = await openSocket(`${routerUrl.replace('http', 'ws')}/cobrowse/ws`, {
+    cookie: `gcbSessionServer=.${node}`,
+    'cf-connecting-ip': address,
+  });
+  await socket.next();
+  return socket;
+}

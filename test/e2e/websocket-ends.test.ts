@@ -5,7 +5,7 @@
  * gate's memory follows what is open, not how many handshakes it saw.
  */
 import { expect, it } from 'vitest';
-import { openSocket, type RecordedSocket } from './clients';
+import { openPinned } from './clients';
 import { useCluster } from './cluster';
 import { routerMemoryMiB } from './process-memory';
 import { sleep } from './traffic';
@@ -56,17 +56,8 @@ async function until(node: string | undefined, done: (seen: SocketFigures) => bo
   }
 }
 
-const wsUrl = () => `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`;
-
-/** A socket pinned to `node` from address `address`, once the node greeted it. */
-async function pinned(node: string, address: string): Promise<RecordedSocket> {
-  const socket = await openSocket(wsUrl(), {
-    cookie: `gcbSessionServer=.${node}`,
-    'cf-connecting-ip': address,
-  });
-  await socket.next();
-  return socket;
-}
+/** A socket pinned to `node` from `address`, once the node greeted it. */
+const pinned = (node: string, address: string) => openPinned(cluster.router.url, node, address);
 
 it('10 stay open while 300 open and end at ~20/s (client close, node close, dropped): the count is back to what is open within 2 s', async () => {
   const staying = await Promise.all(

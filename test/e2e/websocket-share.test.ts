@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type WebSocketType from 'ws';
-import { openSocket, type RecordedSocket } from './clients';
+import { openPinned } from './clients';
 import { type DemoNode, useCluster } from './cluster';
 import { startRouter } from './router';
 import { sleep } from './traffic';
@@ -27,15 +27,7 @@ const cluster = useCluster(
 );
 
 const wsUrl = () => `${cluster.router.url.replace('http', 'ws')}/cobrowse/ws`;
-
-async function pinned(node: string, address: string): Promise<RecordedSocket> {
-  const socket = await openSocket(wsUrl(), {
-    cookie: `gcbSessionServer=.${node}`,
-    'cf-connecting-ip': address,
-  });
-  await socket.next();
-  return socket;
-}
+const pinned = (node: string, address: string) => openPinned(cluster.router.url, node, address);
 
 /** The status of the handshake `address` gets refused with, or 101 when it opens. */
 function handshakeStatus(address: string): Promise<{ status: number; retryAfter: string | null }> {
