@@ -12,8 +12,9 @@ export interface NodeStatus extends NodeHealth {
   /** The Workers VPC binding that reaches the node; null = the Worker's own fetch. */
   readonly via: string | null;
   /**
-   * Its open sessions when the board answered: WebSockets the socket gates hold plus requests in flight,
-   * over every isolate and gate heard from recently (health/node-load.ts). Absent from an older board.
+   * Its open sessions when the board answered: WebSockets the socket gates hold plus requests waiting
+   * for response headers, over every isolate and gate heard from recently (health/node-load.ts).
+   * Absent from an older board.
    */
   readonly openSessions?: number;
   /** Its configured `maxSessions`; null: no limit. */

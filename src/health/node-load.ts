@@ -8,8 +8,10 @@ import type { HealthSnapshot, NodeStatus } from './health-snapshot';
 
 export interface NodeLoad {
   /**
-   * The node's open sessions: WebSockets the gates hold and requests in flight (long-polls), summed
-   * over the isolates and gates the board heard from within GAUGE_TTL_MS; a few seconds old at most.
+   * The node's open sessions: WebSockets the gates hold (those open: their ends are reported) and
+   * requests waiting for response headers (long-polls), summed over the isolates and gates the board
+   * heard from within GAUGE_TTL_MS; a few seconds old at most. Bodies streaming to clients are not
+   * sessions.
    */
   readonly openSessions: number;
   /**

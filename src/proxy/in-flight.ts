@@ -13,8 +13,9 @@
  * there (touching another request's I/O objects directly would throw).
  *
  * While anything is watched, each watch's own timer keeps the health copy at most FRESH_MS old
- * ({@link HealthCopy.refreshWhenDue}: one board call per isolate per second, however many watches).
- * The timer runs in the watch's request, which stays alive as long as the work does; with nothing
+ * ({@link HealthCopy.refreshWhenDue}: one board call per isolate per second, however many watches)
+ * and the isolate's gauges handed over every HAND_OVER_MS ({@link HealthCopy.handOverSoon}). The
+ * timer runs in the watch's request, which stays alive as long as the work does; with nothing
  * watched, nothing calls the board.
  */
 import type { Config } from '../config/config';
@@ -104,6 +105,11 @@ export class Watches {
       if (!this.watched.has(entry)) return;
       entry.tickedAt = Date.now();
       alive();
+      // The gauges reach the board within HAND_OVER_MS even when no refresh of the watches' comes due
+      // to carry them: an operator's reads (status JSON, page, metrics) keep the copy fresh too, and
+      // without this timer 40 held long-polls never reached the board while its status was read four
+      // times a second (test/e2e/open-sessions.test.ts).
+      this.health.handOverSoon(env, ctx);
       timer = setTimeout(keepFresh, this.health.refreshWhenDue(env, ctx));
     };
     keepFresh();

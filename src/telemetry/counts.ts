@@ -61,8 +61,6 @@ export const WAITING = 1;
  * by Worker isolates). Not a session: 40 unread 50 MB bodies once counted as 40 and filled two nodes.
  */
 export const STREAMING = 2;
-/** The former name of WAITING: test/unit/isolate-state.test.ts still reads it. */
-export const IN_FLIGHT = WAITING;
 
 /** Counts per node id. */
 export type NodeCounts = Record<string, number[]>;

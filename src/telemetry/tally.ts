@@ -76,10 +76,8 @@ class OpenWork implements Lease {
   }
 
   streams(): void {
-    if (this.gauge === STREAMING) return;
+    // Work stays open: the board hears of the move with its next hand-over, within HAND_OVER_MS.
     this.gauge = STREAMING;
-    // The node's open sessions changed: the board hears of it with the next hand-over.
-    this.changed();
   }
 
   end(): void {
@@ -132,11 +130,13 @@ export class Tally {
   };
 
   /**
-   * Command and answer: does a batch of counts need its hand-over timer? True for the first count after
-   * a report (the caller then starts one) and false until the next report is taken.
+   * Command and answer: does a batch of counts, or open work, need its hand-over timer? True for the
+   * first count after a report, or while work is open (the caller then starts one), and false until
+   * the next report is taken. Open work's watches ask every tick (proxy/in-flight.ts): their gauges
+   * must reach the board even when no refresh of theirs comes due to carry them.
    */
   claimHandOverTimer(): boolean {
-    if (!this.counted || this.scheduled) return false;
+    if (this.scheduled || !(this.counted || this.open.size > 0)) return false;
     this.scheduled = true;
     return true;
   }

@@ -12,7 +12,7 @@ import { SharedCopy } from '../../src/health/shared-copy';
 import { HealthCopy } from '../../src/health/snapshot';
 import { initialHealth } from '../../src/health/state';
 import { Watches } from '../../src/proxy/in-flight';
-import { AT, IN_FLIGHT } from '../../src/telemetry/counts';
+import { AT, WAITING } from '../../src/telemetry/counts';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
 import { Tally } from '../../src/telemetry/tally';
 
@@ -82,7 +82,7 @@ describe('the tally', () => {
     vi.useFakeTimers();
     try {
       const tally = new Tally(() => 'isolate-a');
-      const inFlight = () => tally.takeReport().gauges.n1?.[IN_FLIGHT] ?? 0;
+      const inFlight = () => tally.takeReport().gauges.n1?.[WAITING] ?? 0;
       const ended = tally.openWork('n1', 5000);
       const renewed = tally.openWork('n1', 5000);
       // A request whose invocation the platform cancelled: nothing after its await runs, nobody renews.
