@@ -30,22 +30,35 @@ export interface RawAnswer {
   /** The response status, or null when the connection ended without a status line. */
   readonly status: number | null;
   readonly head: string;
+  /** What came after the head (with `untilClose`: all of it, as sent, chunked or not). */
+  readonly body: string;
 }
 
-export function sendRaw(port: number, request: string | Buffer, timeoutMs = 5000): Promise<RawAnswer> {
+/**
+ * Writes `request` and reads the answer's head, or with `untilClose` everything until the server
+ * closes (send `Connection: close`). A server may answer before it read the whole request and close:
+ * the answer is still read, where fetch() would fail on the write (EPIPE).
+ */
+export function sendRaw(
+  port: number,
+  request: string | Buffer,
+  timeoutMs = 5000,
+  { untilClose = false } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let received = '';
     const finish = () => {
       socket.destroy();
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(received);
-      resolve({ status: status ? Number(status[1]) : null, head: received.split('\r\n\r\n')[0] ?? '' });
+      const [head = '', ...rest] = received.split('\r\n\r\n');
+      resolve({ status: status ? Number(status[1]) : null, head, body: rest.join('\r\n\r\n') });
     };
     const timer = setTimeout(finish, timeoutMs);
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk) => {
       received += chunk.toString('latin1');
-      if (received.includes('\r\n\r\n')) {
+      if (!untilClose && received.includes('\r\n\r\n')) {
         clearTimeout(timer);
         finish();
       }
