@@ -4,6 +4,7 @@
  * script), the nodes that serve nothing now, and the settings the router's config decided. The gates'
  * script has no roster or settings of its own: before its first news a gate knows no node, and asks.
  */
+import { DEFAULTS } from '../config/config';
 import type { RosterView } from '../config/live-config';
 import { rosterNodes } from '../config/live-config';
 import type { NodeConfig } from '../config/roster';
@@ -14,15 +15,22 @@ export type GateEnv = Pick<Env, 'HEALTH'> & {
   readonly CF_VERSION_METADATA?: WorkerVersionMetadata;
 } & Readonly<Record<string, unknown>>;
 
-/** Until the first news: nothing is reachable, so nothing waits on these. */
-const UNTOLD: GateSettings = { connectTimeoutMs: 0, backstopMs: 0, perClient: null };
+/**
+ * The documented defaults, until news carries settings: before the first news nothing is reachable,
+ * and a board older than the gates (for the moment a deploy of the three scripts takes) sends none.
+ */
+const DEFAULT_SETTINGS: GateSettings = {
+  connectTimeoutMs: DEFAULTS.CONNECT_TIMEOUT_MS,
+  backstopMs: DEFAULTS.SOCKET_MAX_AGE_S * 1000,
+  perClient: DEFAULTS.WEBSOCKETS_PER_CLIENT,
+};
 
 export class GateRoster {
   private told = false;
   private views: readonly RosterView[] = [];
   private nodes = new Map<string, NodeConfig>();
   private unavailable = new Set<string>();
-  settings: GateSettings = UNTOLD;
+  settings: GateSettings = DEFAULT_SETTINGS;
   /** When any gate last reported a socket's end to the board (0: none known). */
   endsSeenAt = 0;
 
@@ -44,8 +52,9 @@ export class GateRoster {
   /** Takes the news; returns the nodes whose sockets must not stay open. */
   heard(news: GateNews): ReadonlySet<string> {
     this.told = true;
-    this.settings = news.settings;
-    this.endsSeenAt = news.endsSeenAt;
+    // Absent from an older board's news (see DEFAULT_SETTINGS): the last known, or the defaults.
+    this.settings = news.settings ?? this.settings;
+    this.endsSeenAt = news.endsSeenAt ?? this.endsSeenAt;
     this.unavailable = new Set(news.unavailable);
     if (JSON.stringify(news.roster) !== JSON.stringify(this.views)) {
       this.views = news.roster;

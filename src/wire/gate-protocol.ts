@@ -82,9 +82,13 @@ export interface GateSettings {
 
 /** The board's news for the gates. */
 export interface GateNews {
-  readonly settings: GateSettings;
-  /** When any gate last reported a socket's end to the board (0: none since the board started). */
-  readonly endsSeenAt: number;
+  /** What the gate works by. Absent from a board older than the gates' own script. */
+  readonly settings?: GateSettings;
+  /**
+   * When any gate last reported a socket's end to the board (0: none since the board started).
+   * Absent from a board older than the gates' own script.
+   */
+  readonly endsSeenAt?: number;
   /** Every node that is down or disabled now, or was removed (where its sockets must not stay open). */
   readonly unavailable: readonly string[];
   /** The roster as the board has it (runtime changes included): the only nodes a gate may reach. */
