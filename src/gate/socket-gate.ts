@@ -42,8 +42,8 @@ import {
   CLIENT_FULL,
   GATE_CLIENT_HEADER,
   GATE_FAILURE_HEADER,
-  GATE_NAME_HEADER,
   GATE_NODE_HEADER,
+  GATE_REQUEST_HEADERS,
   GATE_SOCKET_HEADER,
   type GateNews,
   gateFailure,
@@ -67,8 +67,6 @@ const RETIRE_IDLE_MS = 30_000;
 const RETIRE_SPREAD_MS = 30_000;
 /** Storage key: sockets held per node at the last tick, so a reset gate can say what it lost. */
 const HELD_KEY = 'held';
-/** Headers of the Worker's for this gate only: the node never sees them. */
-const GATE_HEADERS = [GATE_NODE_HEADER, GATE_SOCKET_HEADER, GATE_CLIENT_HEADER, GATE_NAME_HEADER];
 
 export class SocketGate extends DurableObject<GateEnv> {
   private readonly ledger = new SocketLedger();
@@ -139,7 +137,7 @@ export class SocketGate extends DurableObject<GateEnv> {
   ): Promise<Response> {
     const url = new URL(request.url);
     const headers = new Headers(request.headers);
-    for (const name of GATE_HEADERS) headers.delete(name);
+    for (const name of GATE_REQUEST_HEADERS) headers.delete(name);
     const { connectTimeoutMs } = this.roster.settings;
     const { signal } = controller;
     const timer = setTimeout(() => controller.abort('timeout' satisfies CutReason), connectTimeoutMs);

@@ -5,7 +5,7 @@
  */
 import type { AppEnv } from '../app-env';
 import type { NodeConfig } from '../config/roster';
-import { errorResponse } from '../errors';
+import { EdgeError, errorResponse } from '../errors';
 import { availabilityFrom } from '../health/availability';
 import { isDead } from '../health/probe';
 import { isolate } from '../isolate';
@@ -177,8 +177,14 @@ async function routeAndForward(
     tally: isolate.tally,
     ctx,
     bodyStopped: streamed?.stopped,
+    // Handshakes only: a client over its share of open sockets gets its 429 logged like any refusal.
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
-      throughGate(env, config, node, gateTarget, headers, clientKey(head.headers)),
+      throughGate(env, config, node, gateTarget, headers, clientKey(head.headers)).catch((error) => {
+        if (error instanceof EdgeError) {
+          logAs({ node: node.id, reason: chosen.reason, status: error.status, failure: error.code });
+        }
+        throw error;
+      }),
   };
 
   for (;;) {

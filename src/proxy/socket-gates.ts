@@ -26,6 +26,7 @@ import {
   GATE_NAME_HEADER,
   GATE_NODE_HEADER,
   GATE_ORIGIN,
+  GATE_REQUEST_HEADERS,
   GATE_SOCKET_HEADER,
   gateNamed,
   readGateFailure,
@@ -69,8 +70,7 @@ export async function throughGate(
     }
     return undefined;
   } finally {
-    for (const header of [GATE_NODE_HEADER, GATE_SOCKET_HEADER, GATE_CLIENT_HEADER, GATE_NAME_HEADER])
-      headers.delete(header);
+    for (const header of GATE_REQUEST_HEADERS) headers.delete(header);
   }
   const failure = await readGateFailure(answer);
   if (failure?.failure === CLIENT_FULL) {

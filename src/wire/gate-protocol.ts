@@ -35,6 +35,13 @@ export const GATE_NAME_HEADER = 'x-cobrowse-gate-name';
 export const GATE_SOCKET_HEADER = 'x-cobrowse-gate-socket';
 /** The client key (rate-limits.ts clientKey) the socket counts against. */
 export const GATE_CLIENT_HEADER = 'x-cobrowse-gate-client';
+/** The Worker's headers for the gate only: the gate removes them all before the node's request. */
+export const GATE_REQUEST_HEADERS = [
+  GATE_NODE_HEADER,
+  GATE_SOCKET_HEADER,
+  GATE_CLIENT_HEADER,
+  GATE_NAME_HEADER,
+] as const;
 /** GATE_FAILURE_HEADER's value when the client already holds its share of open sockets. */
 export const CLIENT_FULL = 'client-full';
 

@@ -84,6 +84,10 @@ describe('one client', () => {
     const over = await handshakeStatus('203.0.113.9');
     expect(over.status).toBe(429);
     expect(Number(over.retryAfter)).toBeGreaterThan(0);
+    // Logged like any refusal: the operator sees which node the client was held back from.
+    await expect
+      .poll(() => cluster.router.logs.find((line) => line.failure === 'too_many_websockets'))
+      .toMatchObject({ msg: 'request', status: 429, node: 'CB_Server_1', reason: 'sticky', webSocket: true });
     // Another address is not affected, nor another client's sockets.
     expect((await handshakeStatus('203.0.113.10')).status).toBe(101);
     held[0]?.socket.send('still here');
