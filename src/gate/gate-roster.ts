@@ -31,7 +31,10 @@ export class GateRoster {
   private nodes = new Map<string, NodeConfig>();
   private unavailable = new Set<string>();
   settings: GateSettings = DEFAULT_SETTINGS;
-  /** When any gate last reported a socket's end to the board (0: none known). */
+  /**
+   * When a gate last reported a socket's end to the board (0: none known). The latest ever heard: a
+   * board that was reset knows none until the next end, but the platform reports ends all the same.
+   */
   endsSeenAt = 0;
 
   constructor(private readonly env: GateEnv) {}
@@ -54,7 +57,7 @@ export class GateRoster {
     this.told = true;
     // Absent from an older board's news (see DEFAULT_SETTINGS): the last known, or the defaults.
     this.settings = news.settings ?? this.settings;
-    this.endsSeenAt = news.endsSeenAt ?? this.endsSeenAt;
+    this.endsSeenAt = Math.max(this.endsSeenAt, news.endsSeenAt ?? 0);
     this.unavailable = new Set(news.unavailable);
     if (JSON.stringify(news.roster) !== JSON.stringify(this.views)) {
       this.views = news.roster;

@@ -29,9 +29,8 @@
  * - Sockets are sharded by client key (gate-choice.ts), so one gate sees all of a client's sockets
  *   and caps them (WEBSOCKETS_PER_CLIENT).
  * - A deploy resets a running object within the code-update delay (5 min by default), leaving what
- *   it opened uncuttable. New Workers name new gates (the version is in the name); an old gate that
- *   hears of a newer version and has had no handshake for RETIRE_IDLE_MS cuts its sockets, spread over
- *   RETIRE_SPREAD_MS, well before that. A gate found reset while it held sockets says so.
+ *   it opened uncuttable: an outdated gate cuts its sockets well before that (retirement.ts). A gate
+ *   found reset while it held sockets says so.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { NodeConfig } from '../config/roster';
@@ -50,7 +49,8 @@ import {
   versionOf,
 } from '../wire/gate-protocol';
 import { type GateEnv, GateRoster } from './gate-roster';
-import { type CutReason, type PerNode, SocketLedger } from './socket-ledger';
+import { Retirement } from './retirement';
+import { type CutReason, type PerNode, SocketLedger, totalOf } from './socket-ledger';
 
 /** How often a gate that holds sockets wakes: to stay in memory, age them and check in. */
 export const TICK_MS = 5000;
@@ -61,10 +61,6 @@ export const UNREPORTED_MAX_AGE_MS = 3_600_000;
  * capacity and the status page, see the count drop within about a second. One check-in per burst.
  */
 const ENDS_REPORT_MS = 250;
-/** An outdated gate retires once it has had no handshake this long (its version is still in use). */
-const RETIRE_IDLE_MS = 30_000;
-/** A retiring gate cuts its sockets over this long, so their clients do not all reconnect at once. */
-const RETIRE_SPREAD_MS = 30_000;
 /** Storage key: sockets held per node at the last tick, so a reset gate can say what it lost. */
 const HELD_KEY = 'held';
 
@@ -74,11 +70,8 @@ export class SocketGate extends DurableObject<GateEnv> {
   private readonly roster = new GateRoster(this.env);
   /** Counts since the last check-in. */
   private counts: NodeCounts = {};
-  private lastHandshakeAt = 0;
-  /** When this gate last had a socket's end reported (0: never, in this instance). */
-  private lastEndAt = 0;
-  /** Set once an outdated gate starts cutting: when, and how many it held then. */
-  private retiring: { readonly since: number; readonly held: number } | undefined;
+  /** Whether, and how fast, this gate lets go of its sockets after a newer version (retirement.ts). */
+  private readonly retirement = new Retirement();
   private ticking = false;
   /** Set while a check-in for reported ends is due. */
   private reportDue = false;
@@ -115,8 +108,7 @@ export class SocketGate extends DurableObject<GateEnv> {
       return gateFailure(CLIENT_FULL, `this address holds ${settings.perClient} open WebSockets already`);
     }
     const now = Date.now();
-    this.lastHandshakeAt = now;
-    this.retiring = undefined;
+    this.retirement.handshake(now);
     this.tickSoon();
     // Held from now: a node that goes while the handshake waits is cut like an open socket.
     const held = this.ledger.hold(
@@ -179,9 +171,8 @@ export class SocketGate extends DurableObject<GateEnv> {
   async ended(ids: readonly string[]): Promise<number> {
     const ended = this.ledger.ended(ids);
     this.count(ended, AT.webSocketsEnded);
-    const total = Object.values(ended).reduce((sum, count) => sum + count, 0);
+    const total = totalOf(ended);
     if (total > 0) {
-      this.lastEndAt = Date.now();
       this.tickSoon();
       this.reportSoon();
     }
@@ -221,26 +212,21 @@ export class SocketGate extends DurableObject<GateEnv> {
   /** One tick: age, retire, check in. */
   private async tick(now: number): Promise<void> {
     this.count(this.ledger.cutOpenedBefore(now - this.maxAgeMs()), AT.webSocketsRecycled);
-    if (this.retiring) this.retire(now);
+    this.count(this.ledger.cutOldest(this.retirement.dueToCut(this.ledger.size, now)), AT.webSocketsRecycled);
     const news = await this.checkIn();
-    if (
-      !this.retiring &&
-      news.newestVersionAt > this.versionAt() &&
-      now - this.lastHandshakeAt > RETIRE_IDLE_MS
-    ) {
+    if (this.retirement.consider(news.newestVersionAt, this.versionAt(), this.ledger.size, now)) {
       logEvent('socket gate retiring', { gate: this.name(), held: this.ledger.size });
-      this.retiring = { since: now, held: this.ledger.size };
     }
   }
 
   /**
-   * How long a socket is held: the backstop once ends are known to be reported (here, or by any gate
-   * to the board), else the bound that held before they were.
+   * How long a socket is held: the backstop once ends are known to be reported (by any gate, this one
+   * included: its ends reach the board at its next check-in and come back with the news), else the
+   * bound that held before they were.
    */
   private maxAgeMs(): number {
     const { backstopMs } = this.roster.settings;
-    const reported = this.lastEndAt > 0 || this.roster.endsSeenAt > 0;
-    return reported ? backstopMs : Math.min(backstopMs, UNREPORTED_MAX_AGE_MS);
+    return this.roster.endsSeenAt > 0 ? backstopMs : Math.min(backstopMs, UNREPORTED_MAX_AGE_MS);
   }
 
   /**
@@ -271,15 +257,9 @@ export class SocketGate extends DurableObject<GateEnv> {
     const unavailable = this.roster.heard(news);
     const cut = this.ledger.cutNodes(unavailable);
     this.count(cut, AT.webSocketsEndedByNode);
-    if (Object.keys(cut).length > 0) this.tickSoon();
-    return Object.values(cut).reduce((total, count) => total + count, 0);
-  }
-
-  /** Cuts the share of a retiring gate's sockets that is due by now. */
-  private retire(now: number): void {
-    const { since, held } = this.retiring as NonNullable<typeof this.retiring>;
-    const keep = Math.floor(held * Math.max(0, 1 - (now - since) / RETIRE_SPREAD_MS));
-    this.count(this.ledger.cutOldest(this.ledger.size - keep), AT.webSocketsRecycled);
+    const total = totalOf(cut);
+    if (total > 0) this.tickSoon();
+    return total;
   }
 
   private count(perNode: PerNode, at: number): void {

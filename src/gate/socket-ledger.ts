@@ -31,6 +31,11 @@ export type CutReason = 'node-down' | 'recycled' | 'timeout';
 /** How many sockets per node id. */
 export type PerNode = Record<string, number>;
 
+/** How many sockets in `perNode`, over every node. */
+export function totalOf(perNode: PerNode): number {
+  return Object.values(perNode).reduce((total, count) => total + count, 0);
+}
+
 export class SocketLedger {
   /** By socket id; insertion order is opening order. */
   private readonly held = new Map<string, HeldSocket>();

@@ -39,11 +39,6 @@ export class GateBroadcast {
     this.gates.heard(gate, versionAt, now, ended);
   }
 
-  /** When a gate last reported a socket's end (0: none since this board started). */
-  lastEndSeenAt(): number {
-    return this.gates.lastEndSeenAt();
-  }
-
   /** Command: node `id` left the roster at `now`; the gates hear of it as gone for REMOVED_NEWS_MS. */
   nodeRemoved(id: string, now: number): void {
     this.removed.set(id, now);

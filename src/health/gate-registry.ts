@@ -25,11 +25,6 @@ export class GateRegistry {
     if (ended) this.endsSeenAt = now;
   }
 
-  /** When a gate last reported a socket's end (0: none since this board started). */
-  lastEndSeenAt(): number {
-    return this.endsSeenAt;
-  }
-
   /** The gates heard from within GATE_TTL_MS; the others are forgotten. */
   live(now: number): string[] {
     for (const [gate, at] of this.heardAt) if (now - at > GATE_TTL_MS) this.heardAt.delete(gate);

@@ -93,8 +93,9 @@ export interface NodeTraffic {
   /** Every counter since `since`. */
   readonly totals: TrafficTotals;
   /**
-   * WebSockets to it that the socket gates hold: opened through the router within SOCKET_MAX_AGE_S
-   * and not cut. An upper bound on those still open: the router cannot see a piped socket end.
+   * WebSockets to it that the socket gates hold: those open, each let go when the gates' tail consumer
+   * reports its end (where the platform reports none: every socket opened within the last hour and
+   * not cut, gate/socket-gate.ts).
    */
   readonly heldWebSockets: number;
   /** Requests open on it now: waiting for its headers, or streaming its body (`waiting + streaming`). */

@@ -6,6 +6,7 @@
 import { expect, it } from 'vitest';
 import { openSocket } from './clients';
 import { useCluster } from './cluster';
+import { readStatus } from './status';
 
 const ADMIN_TOKEN = 'websocket-backstop-token-0123456789ab';
 /** The shortest backstop the config accepts. */
@@ -29,12 +30,9 @@ it('cuts a socket with no end reported once it passes the backstop, and counts i
   await expect
     .poll(
       async () => {
-        const res = await fetch(`${cluster.router.url}/__lb/status`, {
-          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-        });
-        const { nodes } = (await res.json()) as {
+        const { nodes } = await readStatus<{
           nodes: { traffic: { heldWebSockets: number; totals: { webSocketsRecycled: number } } }[];
-        };
+        }>(cluster.router.url, ADMIN_TOKEN);
         const [node] = nodes;
         return [node?.traffic.heldWebSockets, node?.traffic.totals.webSocketsRecycled];
       },

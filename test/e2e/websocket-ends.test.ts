@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { openPinned } from './clients';
 import { useCluster } from './cluster';
 import { routerMemoryMiB } from './process-memory';
+import { readStatus } from './status';
 import { sleep } from './traffic';
 
 const ADMIN_TOKEN = 'websocket-ends-token-0123456789abcdef';
@@ -22,10 +23,7 @@ interface SocketFigures {
 
 /** Sockets held, opened, ended and recycled for `node` (or every node), as the status JSON says. */
 async function figures(node?: string): Promise<SocketFigures> {
-  const res = await fetch(`${cluster.router.url}/__lb/status`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const { nodes } = (await res.json()) as {
+  const { nodes } = await readStatus<{
     nodes: {
       id: string;
       traffic: {
@@ -33,7 +31,7 @@ async function figures(node?: string): Promise<SocketFigures> {
         totals: { webSocketsOpened: number; webSocketsEnded: number; webSocketsRecycled: number };
       };
     }[];
-  };
+  }>(cluster.router.url, ADMIN_TOKEN);
   const chosen = nodes.filter((each) => node === undefined || each.id === node);
   const sum = (of: (traffic: (typeof nodes)[number]['traffic']) => number) =>
     chosen.reduce((total, each) => total + of(each.traffic), 0);

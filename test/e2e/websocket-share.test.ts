@@ -9,6 +9,7 @@ import type WebSocketType from 'ws';
 import { openPinned } from './clients';
 import { type DemoNode, useCluster } from './cluster';
 import { startRouter } from './router';
+import { readStatus } from './status';
 import { sleep } from './traffic';
 
 const WebSocket: typeof WebSocketType = createRequire(import.meta.url)('ws');
@@ -47,10 +48,10 @@ function handshakeStatus(address: string): Promise<{ status: number; retryAfter:
 }
 
 async function fullNodes(): Promise<string[]> {
-  const res = await fetch(`${cluster.router.url}/__lb/status`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const { nodes } = (await res.json()) as { nodes: { id: string; full: boolean; openSessions?: number }[] };
+  const { nodes } = await readStatus<{ nodes: { id: string; full: boolean; openSessions?: number }[] }>(
+    cluster.router.url,
+    ADMIN_TOKEN,
+  );
   return nodes.filter((node) => node.full || (node.openSessions ?? 0) >= MAX_SESSIONS).map((node) => node.id);
 }
 

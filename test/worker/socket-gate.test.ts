@@ -14,8 +14,7 @@ const { GATES } = env as unknown as { GATES: DurableObjectNamespace<SocketGate> 
 
 /** What a test reads of a gate's private state. */
 interface GateInside {
-  lastHandshakeAt: number;
-  retiring?: { since: number; held: number };
+  retirement: { lastHandshakeAt: number; retiring?: { since: number; held: number } };
   counts: Record<string, number[]>;
 }
 
@@ -60,20 +59,23 @@ it('an outdated gate, idle for 30 s, cuts its sockets over the next 30 s (before
   });
   // Had its last handshake 31 s ago: the old version is no longer in use.
   await runInDurableObject(gate, (instance) => {
-    (instance as unknown as GateInside).lastHandshakeAt = Date.now() - 31_000;
+    (instance as unknown as GateInside).retirement.lastHandshakeAt = Date.now() - 31_000;
   });
   expect(await runDurableObjectAlarm(gate)).toBe(true);
-  const retiring = await runInDurableObject(gate, (instance) => (instance as unknown as GateInside).retiring);
+  const retiring = await runInDurableObject(
+    gate,
+    (instance) => (instance as unknown as GateInside).retirement.retiring,
+  );
   expect(retiring?.held).toBe(2);
   // Under half the spread has passed: one of the two is cut, the oldest first.
   await runInDurableObject(gate, (instance) => {
-    (instance as unknown as GateInside).retiring = { since: Date.now() - 12_000, held: 2 };
+    (instance as unknown as GateInside).retirement.retiring = { since: Date.now() - 12_000, held: 2 };
   });
   expect(await runDurableObjectAlarm(gate)).toBe(true);
   await sockets[0]?.closed;
   expect(await echo(sockets[1]?.socket as WebSocket, 'still here')).toContain('"echo":"still here"');
   await runInDurableObject(gate, (instance) => {
-    (instance as unknown as GateInside).retiring = { since: Date.now() - 30_000, held: 2 };
+    (instance as unknown as GateInside).retirement.retiring = { since: Date.now() - 30_000, held: 2 };
   });
   expect(await runDurableObjectAlarm(gate)).toBe(true);
   await sockets[1]?.closed;
