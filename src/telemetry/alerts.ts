@@ -6,11 +6,14 @@
  * delivered alert is never sent again.
  *
  * The body is JSON that Slack's incoming webhooks take as they are (`text`) and that any receiver can
- * read field by field. It is signed: `X-Cobrowse-Edge-Signature: sha256=<hex HMAC-SHA256 of the body
- * under ALERT_WEBHOOK_SECRET>`; `X-Cobrowse-Edge-Alert` carries the alert's id, the same on every try,
- * so a receiver can drop a repeat (a try whose answer was lost may have arrived).
+ * read field by field. Each try is signed with its own timestamp (alert-signature.ts);
+ * `X-Cobrowse-Edge-Alert` carries the alert's id (also in the body), the same on every try, so a receiver
+ * can drop a repeat (a try whose answer was lost may have arrived).
+ *
+ * Only ALERT_WEBHOOK_URL itself is ever sent an alert: a redirect is not followed (it would carry the
+ * signed alert wherever the webhook's host points), and counts as a failed try.
  */
-import { hmacSha256Hex } from '../hmac';
+import { signedHeaders } from './alert-signature';
 
 /** What happened, for a receiver to branch on. */
 export type AlertEvent =
@@ -80,7 +83,6 @@ const KEPT = 20;
 const OUTBOX_KEY = 'alerts:outbox';
 const LOG_KEY = 'alerts:log';
 
-export const SIGNATURE_HEADER = 'x-cobrowse-edge-signature';
 export const ALERT_ID_HEADER = 'x-cobrowse-edge-alert';
 
 /** The text a person reads (Slack shows it as the message). */
@@ -105,11 +107,6 @@ export function alertText(alert: Alert): string {
 /** The body sent for `alert`: Slack's `text`, and every field for other receivers. */
 export function alertBody(alert: Alert): string {
   return JSON.stringify({ text: alertText(alert), ...alert, source: 'cobrowse-edge' });
-}
-
-/** `sha256=<hex HMAC-SHA256 of body under secret>`. */
-export async function signatureOf(body: string, secret: string): Promise<string> {
-  return `sha256=${await hmacSha256Hex(secret, body)}`;
 }
 
 /** What the outbox needs of the board's key-value store. */
@@ -195,13 +192,15 @@ async function send(alert: Alert, config: AlertConfig): Promise<string | null> {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        [SIGNATURE_HEADER]: await signatureOf(body, config.secret),
+        ...(await signedHeaders(body, config.secret, Date.now())),
         [ALERT_ID_HEADER]: alert.id,
       },
       body,
+      redirect: 'manual',
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
     await res.body?.cancel();
+    if (res.status >= 300 && res.status < 400) return `answered ${res.status}: a redirect, not followed`;
     return res.ok ? null : `answered ${res.status}`;
   } catch (error) {
     return String((error as Error).message ?? error);

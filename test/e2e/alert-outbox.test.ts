@@ -1,15 +1,18 @@
 /**
- * The alert outbox (src/telemetry/alerts.ts) against a real HTTP receiver on loopback: signature,
- * body, backoff, give-up after the delivery window, one delivery run at a time.
+ * The alert outbox (src/telemetry/alerts.ts) against a real HTTP receiver on loopback: signature (as
+ * the README's verifier, examples/verify-alert.mjs, checks it), body, backoff, give-up after the
+ * delivery window, one delivery run at a time.
  */
-import { createHmac } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AlertOutbox, alertBody, DELIVERY_WINDOW_MS, signatureOf } from '../../src/telemetry/alerts';
+import { alertVerifier } from '../../examples/verify-alert.mjs';
+import { signedHeaders, TIMESTAMP_HEADER } from '../../src/telemetry/alert-signature';
+import { AlertOutbox, alertBody, DELIVERY_WINDOW_MS } from '../../src/telemetry/alerts';
 
 const SECRET = 'unit-secret-0123456789';
 let status = 200;
-const seen: { id: string; signature: string; body: string }[] = [];
+const seen: { id: string; headers: IncomingHttpHeaders; body: string }[] = [];
 let server: Server;
 let url = '';
 beforeAll(async () => {
@@ -21,7 +24,7 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({
         id: String(req.headers['x-cobrowse-edge-alert']),
-        signature: String(req.headers['x-cobrowse-edge-signature']),
+        headers: req.headers,
         body,
       });
       res.writeHead(status).end();
@@ -41,10 +44,14 @@ function memoryKv() {
   };
 }
 
-it('signs the body as HMAC-SHA256 under the secret, as a receiver checks it', async () => {
+it("signs the timestamp with the body, as the README's verifier checks it", async () => {
   const body = alertBody({ id: 'a', event: 'down', node: 'CB_Server_1', at: 1, cause: 'timeout' });
-  const expected = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-  expect(await signatureOf(body, SECRET)).toBe(expected);
+  const headers = await signedHeaders(body, SECRET, Date.now());
+  expect(alertVerifier(SECRET)(headers, body)).toMatchObject({ ok: true, alert: { id: 'a' } });
+  // Signed together: another timestamp, or another secret, is not this signature.
+  const later = { ...headers, [TIMESTAMP_HEADER]: String(Number(headers[TIMESTAMP_HEADER]) + 1) };
+  expect(alertVerifier(SECRET)(later, body)).toEqual({ ok: false, reason: 'signature' });
+  expect(alertVerifier(`${SECRET}x`)(headers, body)).toEqual({ ok: false, reason: 'signature' });
   expect(JSON.parse(body)).toMatchObject({
     text: 'Co-browse node CB_Server_1 is DOWN: timeout',
     event: 'down',
@@ -72,7 +79,12 @@ it('delivers once, retries a refused alert with backoff, and gives up after the 
   await outbox.deliverDue(config, Date.now() + 60_000);
   expect(seen).toHaveLength(2);
   expect(outbox.recent().map((delivery) => delivery.outcome)).toEqual(['delivered', 'failed']);
-  expect(seen[1]?.signature).toBe(await signatureOf(seen[1]?.body ?? '', SECRET));
+  // Both tries signed; the second is the same alert again, as a receiver that took the first sees it.
+  const verify = alertVerifier(SECRET);
+  expect(seen.map((request) => verify(request.headers, request.body))).toMatchObject([
+    { ok: true },
+    { ok: false, reason: 'repeat' },
+  ]);
 
   // An alert older than the window is given up on its next failure.
   status = 500;
