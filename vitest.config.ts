@@ -51,7 +51,11 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: routerBindings(inject('nodes')),
+              // The admin plane on, for the tests of what its requests cost the board.
+              bindings: {
+                ...routerBindings(inject('nodes')),
+                ADMIN_TOKEN: 'worker-admin-token-0123456789abcdef012',
+              },
               workers: [neighbours.gates],
             },
           })),

@@ -1,5 +1,6 @@
 /**
- * Worker entry: `/__lb` goes to the Hono operations app, every other request straight to the proxy.
+ * Worker entry: `/__lb`, and every request to ADMIN_HOST, go to the Hono operations app (which
+ * decides what answers where: admin/app.ts); every other request straight to the proxy.
  * The proxy path skips Hono's dispatch on purpose: under callgrind it cost ~130,000 instructions per
  * request in workerd, about 5 % of a whole proxied request (BENCHMARKS.md), for routing that is one
  * prefix test.
@@ -14,7 +15,9 @@ export { HealthBoard } from './health/board';
 export default {
   fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (isWithin(url.pathname, OPS_PREFIX)) return app.fetch(request, env, ctx);
+    if (isWithin(url.pathname, OPS_PREFIX) || url.hostname === env.ADMIN_HOST) {
+      return app.fetch(request, env, ctx);
+    }
     return proxy(request, url, env, ctx);
   },
 } satisfies ExportedHandler<AppEnv['Bindings']>;

@@ -12,11 +12,15 @@
  * | `watches` (proxy/in-flight.ts) | requests waiting for headers and streams in flight | the request that owns the work (watch, release); a newer health copy (its node went) |
  * | `points` (telemetry/analytics.ts) | per kind of routine request, how many were seen (which data point to write) | the proxy handler as it answers |
  * | `live` (config/live-config.ts) | the config with the board's roster (runtime changes) | a request that finds a health copy whose roster differs from the last one |
+ * | `lockouts` (admin/lockout-memory.ts) | client keys the board locked out of the admin plane, until when | an admin request the board refused |
+ * | `accessKeys` (admin/access.ts) | Cloudflare Access's signing keys | an admin request whose assertion names a key not held, or when they are an hour old |
  *
  * Modules get the piece they need from here (passed in, or through their caller), never from each
  * other's module state; a test can make a fresh `Isolate`.
  */
 
+import { AccessKeys } from './admin/access';
+import { LockoutMemory } from './admin/lockout-memory';
 import type { AppEnv } from './app-env';
 import type { Config } from './config/config';
 import { LiveConfig } from './config/live-config';
@@ -34,6 +38,8 @@ export class Isolate {
   readonly health = new HealthCopy(this.tally, this.shared);
   readonly watches = new Watches(this.health);
   readonly points = new PointSampler();
+  readonly lockouts = new LockoutMemory();
+  readonly accessKeys = new AccessKeys();
   private readonly live = new LiveConfig();
 
   /**

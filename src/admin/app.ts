@@ -1,7 +1,8 @@
 /**
- * The operations app, a Hono app for everything under `/__lb`: request id, the headers that keep its
- * pages unframable and uncached, config, the `ops` routes; one onError maps every failure to JSON.
- * Proxied traffic does not pass through it (see index.ts).
+ * The operations app, a Hono app for everything under `/__lb`, and for every request to ADMIN_HOST:
+ * request id, the headers that keep its pages unframable and uncached, config, the host the admin
+ * plane answers on, the `ops` routes; one onError maps every failure to JSON. Proxied traffic does
+ * not pass through it (see index.ts).
  */
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -9,12 +10,15 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../app-env';
 import { loadConfig } from '../config/load';
-import { errorResponse } from '../errors';
+import { EdgeError, errorResponse } from '../errors';
 import { requestIdOf } from '../log';
+import { isWithin } from '../proxy/routing';
 import { ops } from './ops-app';
 
 /** The operations paths: `/__lb` and everything below it. */
 export const OPS_PREFIX = '/__lb';
+/** The router's own liveness: answered on every host (it tells nothing), for uptime checks. */
+const LIVENESS_PATH = `${OPS_PREFIX}/health`;
 
 export const app = new Hono<AppEnv>({ strict: false });
 
@@ -57,5 +61,28 @@ app.use(
   }),
 );
 app.use(loadConfig);
+/**
+ * With ADMIN_HOST set, the admin plane answers there and only there (its liveness check aside), and
+ * that host serves nothing else: no page a node serves shares the admin plane's origin.
+ */
+app.use(
+  createMiddleware<AppEnv>(async function onItsOwnHost(c, next) {
+    const { host } = c.get('config').admin;
+    if (!host) return next();
+    const url = new URL(c.req.url);
+    const onAdminHost = url.hostname === host;
+    if (onAdminHost && !isWithin(url.pathname, OPS_PREFIX)) {
+      throw new EdgeError(
+        404,
+        'not_found',
+        'this host serves the router\u2019s admin plane only, under /__lb/',
+      );
+    }
+    if (!onAdminHost && url.pathname !== LIVENESS_PATH) {
+      throw new EdgeError(404, 'not_found', 'no such operations endpoint');
+    }
+    return next();
+  }),
+);
 app.route(OPS_PREFIX, ops);
 app.onError(errorResponse);

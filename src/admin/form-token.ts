@@ -11,10 +11,18 @@ const DAY_MS = 86_400_000;
 
 /** The form field, or header, that carries the token. */
 export const FORM_TOKEN_FIELD = 'form-token';
+/** The roster page's field for the roster token, typed by the operator for each change (admin/auth.ts). */
+export const ROSTER_TOKEN_FIELD = 'roster-token';
 
 function tokenFor(secret: string, day: number): Promise<string> {
   return hmacSha256Hex(secret, `cobrowse-edge forms ${day}`);
 }
+
+/**
+ * What a page's forms need: the form token, and whether roster changes are on (ROSTER_TOKEN set; each
+ * roster form then asks for it). Undefined: the page only reads here (admin/auth.ts: no ADMIN_HOST).
+ */
+export type PageForms = { readonly token: string; readonly roster: boolean } | undefined;
 
 /** Is this request a form post (the status and roster pages' forms)? */
 export function isForm(contentType: string | undefined): boolean {

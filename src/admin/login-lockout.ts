@@ -19,12 +19,14 @@ interface Entry {
 export class LoginLockout {
   private readonly entries = new Map<string, Entry>();
 
-  isLocked(key: string, now: number): boolean {
-    return (this.entries.get(key)?.lockedUntil ?? 0) > now;
+  /** When `key`'s lock ends (epoch ms), or 0 when it is not locked out at `now`. */
+  lockedUntil(key: string, now: number): number {
+    const until = this.entries.get(key)?.lockedUntil ?? 0;
+    return until > now ? until : 0;
   }
 
-  /** Records a failed login; true when the key is locked out now. */
-  failed(key: string, now: number): boolean {
+  /** Records a failed login; when the key's lock ends (epoch ms), or 0 when it is not locked out. */
+  failed(key: string, now: number): number {
     const entry = this.entries.get(key) ?? { failures: [], lockedUntil: 0 };
     // Moved to the end: the map's order is the order of last use.
     this.entries.delete(key);
@@ -32,6 +34,6 @@ export class LoginLockout {
     entry.failures = [...entry.failures.filter((at) => at > now - WINDOW_MS), now];
     if (entry.failures.length > MAX_FAILURES) entry.lockedUntil = now + LOCK_MS;
     if (this.entries.size > MAX_KEYS) this.entries.delete(this.entries.keys().next().value as string);
-    return this.isLocked(key, now);
+    return this.lockedUntil(key, now);
   }
 }

@@ -35,8 +35,8 @@ import type { NodeMode } from '../health/state';
 import { isolate } from '../isolate';
 import { logEvent } from '../log';
 import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
-import { requireAdmin } from './auth';
-import { formToken as formTokenFor, isForm as isFormPost } from './form-token';
+import { allow, authenticate } from './auth';
+import { formToken as formTokenFor, isForm as isFormPost, type PageForms } from './form-token';
 import { StatusPage } from './page';
 import { RosterPage } from './roster-page';
 import { type StatusReport, statusReport } from './status';
@@ -56,7 +56,7 @@ const PUBLIC = new Set(['/__lb/health']);
 ops.use(
   createMiddleware<AppEnv>(async function adminUnlessPublic(c, next) {
     if (PUBLIC.has(c.req.path)) return next();
-    return requireAdmin(c, next);
+    return authenticate(c, next);
   }),
 );
 
@@ -78,6 +78,11 @@ ops.use('/nodes/*', smallBody());
 ops.use('/roster/*', smallBody());
 ops.use('/roster', smallBody());
 
+// What each change takes (admin/auth.ts): node actions an admin credential, roster changes the roster
+// token; a browser's, only from the status page on the admin host.
+const operate = allow('operate');
+const roster = allow('roster');
+
 /** Health, traffic and the roster's runtime changes, read together from the board. */
 async function currentReport(env: AppEnv['Bindings'], config: Config): Promise<StatusReport> {
   const [snapshot, traffic, roster, alerts] = await Promise.all([
@@ -96,21 +101,24 @@ ops.get('/metrics', async (c) => {
   return c.body(metricsText(snapshot, traffic), 200, { 'content-type': METRICS_CONTENT_TYPE });
 });
 
+/** The forms a page offers: none where a browser's login only reads (no ADMIN_HOST: admin/auth.ts). */
+async function formsOf(c: Context<AppEnv>): Promise<PageForms> {
+  if (!c.get('config').admin.host) return undefined;
+  return { token: await formTokenFor(c.env.ADMIN_TOKEN as string, Date.now()), roster: !!c.env.ROSTER_TOKEN };
+}
+
 ops.get('/roster', async (c) => {
-  const [snapshot, roster, formToken] = await Promise.all([
+  const [snapshot, roster, forms] = await Promise.all([
     readBoard(isolate.health, c.env),
     readRoster(c.env),
-    formTokenFor(c.env.ADMIN_TOKEN as string, Date.now()),
+    formsOf(c),
   ]);
-  return c.html(<RosterPage snapshot={snapshot} roster={roster} formToken={formToken} />);
+  return c.html(<RosterPage snapshot={snapshot} roster={roster} forms={forms} />);
 });
 
 ops.get('/', async (c) => {
-  const [report, formToken] = await Promise.all([
-    currentReport(c.env, c.get('config')),
-    formTokenFor(c.env.ADMIN_TOKEN as string, Date.now()),
-  ]);
-  return c.html(<StatusPage report={report} formToken={formToken} />);
+  const [report, forms] = await Promise.all([currentReport(c.env, c.get('config')), formsOf(c)]);
+  return c.html(<StatusPage report={report} forms={forms} />);
 });
 
 /** Is the request a form post from the status or roster page? */
@@ -136,12 +144,6 @@ async function drainDeadlineOf(request: HonoRequest, mode: NodeMode): Promise<nu
     );
   }
   return Date.now() + seconds * 1000;
-}
-
-/** Who made a change, for the audit: the kind of admin credential and the client's address. */
-function whoOf(request: HonoRequest): string {
-  const scheme = request.header('authorization')?.split(' ')[0]?.toLowerCase() || 'unknown';
-  return `${scheme} admin from ${request.header('cf-connecting-ip') ?? 'an unknown address'}`;
 }
 
 /** A roster entry as JSON (PUT), or from the status page's form (numbers given as digits). */
@@ -173,7 +175,7 @@ async function answerRosterChange(
   entry: unknown,
   force: boolean,
 ): Promise<Response> {
-  const by = whoOf(c.req);
+  const by = c.get('admin').who;
   const result = await changeRoster(isolate.health, c.env, id, entry as RosterEntry | null, force, by);
   if ('unknown' in result) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
   if ('problems' in result) {
@@ -191,32 +193,34 @@ async function answerRosterChange(
   );
 }
 
-ops.put('/nodes/:id', async (c) => answerRosterChange(c, c.req.param('id'), await entryOf(c.req), false));
+ops.put('/nodes/:id', roster, async (c) =>
+  answerRosterChange(c, c.req.param('id'), await entryOf(c.req), false),
+);
 
-ops.delete('/nodes/:id', async (c) =>
+ops.delete('/nodes/:id', roster, async (c) =>
   answerRosterChange(c, c.req.param('id'), null, c.req.query('force') === '1'),
 );
 
-ops.post('/roster', async (c) => {
+ops.post('/roster', roster, async (c) => {
   const form = isForm(c.req) ? await c.req.parseBody() : {};
   const id = typeof form.id === 'string' ? form.id : '';
   return answerRosterChange(c, id, await entryOf(c.req), false);
 });
 
-ops.post('/roster/reset', async (c) => {
-  const by = whoOf(c.req);
+ops.post('/roster/reset', roster, async (c) => {
+  const by = c.get('admin').who;
   const snapshot = await resetRoster(isolate.health, c.env, by);
   logEvent('admin', { action: 'reset roster', by, requestId: c.get('requestId') });
   if (isForm(c.req)) return c.redirect('/__lb/', 303);
   return c.json({ nodes: snapshot.nodes.map((node) => node.id) });
 });
 
-ops.post('/nodes/:id/remove', async (c) => {
+ops.post('/nodes/:id/remove', roster, async (c) => {
   const form = isForm(c.req) ? await c.req.parseBody() : {};
   return answerRosterChange(c, c.req.param('id'), null, form.force === '1' || c.req.query('force') === '1');
 });
 
-ops.post('/nodes/:id/:action', async (c) => {
+ops.post('/nodes/:id/:action', operate, async (c) => {
   const { id, action } = c.req.param();
   const mode = Object.hasOwn(MODES, action) ? MODES[action] : undefined;
   if (!mode)
@@ -225,7 +229,13 @@ ops.post('/nodes/:id/:action', async (c) => {
   const snapshot = await setNodeMode(isolate.health, c.env, id, mode, deadline);
   const node = snapshot?.nodes.find((each) => each.id === id);
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
-  logEvent('admin', { action, node: id, requestId: c.get('requestId'), ...(deadline ? { deadline } : {}) });
+  logEvent('admin', {
+    action,
+    node: id,
+    by: c.get('admin').who,
+    requestId: c.get('requestId'),
+    ...(deadline ? { deadline } : {}),
+  });
   // A form on the status page comes back to the page; the API gets the node's new status.
   if (isForm(c.req)) return c.redirect('/__lb/', 303);
   return c.json({ ...node, state: stateOf(node) });

@@ -5,7 +5,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { NodeState } from '../health/node-state';
-import { FORM_TOKEN_FIELD } from './form-token';
+import { FORM_TOKEN_FIELD, type PageForms } from './form-token';
 import type { NodeReport, StatusReport } from './status';
 import { TrafficFigures } from './traffic-card';
 
@@ -61,11 +61,11 @@ const ACTIONS = [
   { action: 'enable', label: 'Enable', mode: 'active', deadline: undefined },
 ] as const;
 
-const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; formToken: string }> = ({
+const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; forms: PageForms }> = ({
   node,
   now,
   bucketMs,
-  formToken,
+  forms,
 }) => (
   <section class="node" data-node={node.id} data-state={node.state}>
     <h2>
@@ -127,17 +127,19 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; formToken:
         ))}
       </ol>
     )}
-    <div class="actions">
-      {ACTIONS.map(({ action, label, mode, deadline }) => (
-        <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/${action}`}>
-          <input type="hidden" name={FORM_TOKEN_FIELD} value={formToken} />
-          {deadline && <input type="hidden" name="deadline" value={String(deadline)} />}
-          <button type="submit" name="action" value={action} disabled={node.mode === mode}>
-            {label}
-          </button>
-        </form>
-      ))}
-    </div>
+    {forms && (
+      <div class="actions">
+        {ACTIONS.map(({ action, label, mode, deadline }) => (
+          <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/${action}`}>
+            <input type="hidden" name={FORM_TOKEN_FIELD} value={forms.token} />
+            {deadline && <input type="hidden" name="deadline" value={String(deadline)} />}
+            <button type="submit" name="action" value={action} disabled={node.mode === mode}>
+              {label}
+            </button>
+          </form>
+        ))}
+      </div>
+    )}
   </section>
 );
 
@@ -156,8 +158,12 @@ const SocketEnds: FC<{ ends: StatusReport['webSocketEnds'] }> = ({ ends }) => (
   </div>
 );
 
-/** `formToken`: the token the page's forms carry (admin/form-token.ts). */
-export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ report, formToken }) => {
+/** Why the page has no buttons here, and how to get them (admin/auth.ts). */
+export const READ_ONLY_NOTE =
+  'Read-only on this host: visitors\u2019 pages share its origin. Set ADMIN_HOST to act from the page on a host of its own, or use the API with Authorization: Bearer.';
+
+/** `forms`: what the page's forms carry, or undefined when it only reads here (admin/form-token.ts). */
+export const StatusPage: FC<{ report: StatusReport; forms: PageForms }> = ({ report, forms }) => {
   const counts = new Map<NodeState, number>();
   for (const node of report.nodes) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
   const summary = [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
@@ -175,15 +181,15 @@ export const StatusPage: FC<{ report: StatusReport; formToken: string }> = ({ re
         <div class="summary">
           {report.nodes.length} nodes: {summary}. <a href="/__lb/roster">Add, edit or remove nodes</a>
         </div>
+        {!forms && (
+          <div class="summary" data-figure="read-only">
+            {READ_ONLY_NOTE}
+          </div>
+        )}
         <SocketEnds ends={report.webSocketEnds} />
         <div class="nodes">
           {report.nodes.map((node) => (
-            <NodeCard
-              node={node}
-              now={report.takenAt}
-              bucketMs={report.counting.bucketMs}
-              formToken={formToken}
-            />
+            <NodeCard node={node} now={report.takenAt} bucketMs={report.counting.bucketMs} forms={forms} />
           ))}
         </div>
         {report.alerts.configured && (

@@ -3,13 +3,14 @@
  * per node to change its URL, weight or session limit or to remove it, one to add a node, one to go
  * back to NODES, and the last changes (who, when, what). Server-rendered, no script; it does not reload
  * itself, so a form being filled in is not lost. Every form posts to the admin API with the page's
- * form token.
+ * form token and the roster token the operator types (admin/auth.ts); where the page only reads, or
+ * roster changes are off, it shows the roster without forms.
  */
 import type { FC } from 'hono/jsx';
 import type { RosterState } from '../health/board-roster';
 import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
-import { FORM_TOKEN_FIELD } from './form-token';
-import { STYLE } from './page';
+import { FORM_TOKEN_FIELD, type PageForms, ROSTER_TOKEN_FIELD } from './form-token';
+import { READ_ONLY_NOTE, STYLE } from './page';
 
 const ROSTER_STYLE = `
   form.entry { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 6px; align-items: end; }
@@ -18,9 +19,18 @@ const ROSTER_STYLE = `
   table { border-collapse: collapse; font-size: 13px; } td { padding: 2px 8px 2px 0; vertical-align: top; }
 `;
 
+/** What every roster form carries: the page's form token, and the roster token, typed each time. */
 const Token: FC<{ formToken: string }> = ({ formToken }) => (
-  <input type="hidden" name={FORM_TOKEN_FIELD} value={formToken} />
+  <>
+    <input type="hidden" name={FORM_TOKEN_FIELD} value={formToken} />
+    <label>
+      roster token
+      <input type="password" name={ROSTER_TOKEN_FIELD} required autocomplete="off" />
+    </label>
+  </>
 );
+
+const NO_ROSTER_CHANGES = 'Roster changes are off: no ROSTER_TOKEN is set.';
 
 /** The fields of a roster entry, filled with `node`'s when given. */
 const EntryFields: FC<{ node?: NodeStatus }> = ({ node }) => (
@@ -48,78 +58,100 @@ const EntryFields: FC<{ node?: NodeStatus }> = ({ node }) => (
   </>
 );
 
-export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; formToken: string }> = ({
+export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; forms: PageForms }> = ({
   snapshot,
   roster,
-  formToken,
-}) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <title>cobrowse-edge roster</title>
-      <style dangerouslySetInnerHTML={{ __html: STYLE + ROSTER_STYLE }} />
-    </head>
-    <body>
-      <h1>cobrowse-edge roster</h1>
-      <div class="summary">
-        <a href="/__lb/">Back to the status page</a>. Every router follows a change within seconds.
-      </div>
-      <div class="nodes">
-        {snapshot.nodes.map((node) => (
-          <section class="node" id={node.id} data-node={node.id}>
-            <h2>
-              <span>{node.id}</span>
-              {Object.hasOwn(roster.pendingRemovals, node.id) && <span>removed once quiet</span>}
-            </h2>
-            <form class="entry" method="post" action="/__lb/roster">
-              <Token formToken={formToken} />
-              <input type="hidden" name="id" value={node.id} />
-              <EntryFields node={node} />
-              <button type="submit">Save</button>
-            </form>
-            <div class="actions">
-              <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
+  forms,
+}) => {
+  const formToken = forms?.roster ? forms.token : undefined;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>cobrowse-edge roster</title>
+        <style dangerouslySetInnerHTML={{ __html: STYLE + ROSTER_STYLE }} />
+      </head>
+      <body>
+        <h1>cobrowse-edge roster</h1>
+        <div class="summary">
+          <a href="/__lb/">Back to the status page</a>. Every router follows a change within seconds.
+        </div>
+        {!formToken && (
+          <div class="summary" data-figure="read-only">
+            {forms ? NO_ROSTER_CHANGES : READ_ONLY_NOTE}
+          </div>
+        )}
+        <div class="nodes">
+          {snapshot.nodes.map((node) => (
+            <section class="node" id={node.id} data-node={node.id}>
+              <h2>
+                <span>{node.id}</span>
+                {Object.hasOwn(roster.pendingRemovals, node.id) && <span>removed once quiet</span>}
+              </h2>
+              {formToken ? (
+                <>
+                  <form class="entry" method="post" action="/__lb/roster">
+                    <Token formToken={formToken} />
+                    <input type="hidden" name="id" value={node.id} />
+                    <EntryFields node={node} />
+                    <button type="submit">Save</button>
+                  </form>
+                  <div class="actions">
+                    <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
+                      <Token formToken={formToken} />
+                      <button type="submit">Remove once quiet</button>
+                    </form>
+                    <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
+                      <Token formToken={formToken} />
+                      <input type="hidden" name="force" value="1" />
+                      <button type="submit">Remove now (ends its sessions)</button>
+                    </form>
+                  </div>
+                </>
+              ) : (
+                <div>
+                  {node.origin}, weight {node.weight}
+                  {node.maxSessions ? `, at most ${node.maxSessions} sessions` : ''}
+                  {node.via ? `, via ${node.via}` : ''}
+                </div>
+              )}
+            </section>
+          ))}
+          {formToken && (
+            <section class="node">
+              <h2>Add a node</h2>
+              <form class="entry" method="post" action="/__lb/roster">
                 <Token formToken={formToken} />
-                <button type="submit">Remove once quiet</button>
+                <label>
+                  id (its cookie's route name)
+                  <input name="id" required placeholder="CB_Server_4" />
+                </label>
+                <EntryFields />
+                <button type="submit">Add</button>
               </form>
-              <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
-                <Token formToken={formToken} />
-                <input type="hidden" name="force" value="1" />
-                <button type="submit">Remove now (ends its sessions)</button>
-              </form>
-            </div>
-          </section>
-        ))}
-        <section class="node">
-          <h2>Add a node</h2>
-          <form class="entry" method="post" action="/__lb/roster">
+            </section>
+          )}
+        </div>
+        <h2>Last changes</h2>
+        <table>
+          {roster.recentChanges.map((change) => (
+            <tr>
+              <td>{new Date(change.at).toISOString()}</td>
+              <td>{change.action}</td>
+              <td>{change.node ?? ''}</td>
+              <td>{change.entry ? JSON.stringify(change.entry) : ''}</td>
+              <td>{change.by}</td>
+            </tr>
+          ))}
+        </table>
+        {formToken && (
+          <form method="post" action="/__lb/roster/reset">
             <Token formToken={formToken} />
-            <label>
-              id (its cookie's route name)
-              <input name="id" required placeholder="CB_Server_4" />
-            </label>
-            <EntryFields />
-            <button type="submit">Add</button>
+            <button type="submit">Go back to NODES from wrangler.toml (drops every change above)</button>
           </form>
-        </section>
-      </div>
-      <h2>Last changes</h2>
-      <table>
-        {roster.recentChanges.map((change) => (
-          <tr>
-            <td>{new Date(change.at).toISOString()}</td>
-            <td>{change.action}</td>
-            <td>{change.node ?? ''}</td>
-            <td>{change.entry ? JSON.stringify(change.entry) : ''}</td>
-            <td>{change.by}</td>
-          </tr>
-        ))}
-      </table>
-      <form method="post" action="/__lb/roster/reset">
-        <Token formToken={formToken} />
-        <button type="submit">Go back to NODES from wrangler.toml (drops every change above)</button>
-      </form>
-    </body>
-  </html>
-);
+        )}
+      </body>
+    </html>
+  );
+};

@@ -22,7 +22,14 @@ export interface NodeReport extends NodeStatus {
 }
 
 /** Config fields the status document leaves out. */
-type HiddenConfig = 'nodes' | 'nodesById' | 'allowedOrigins' | 'maxHeaderBytes' | 'maxBodyBytes' | 'alerts';
+type HiddenConfig =
+  | 'nodes'
+  | 'nodesById'
+  | 'allowedOrigins'
+  | 'maxHeaderBytes'
+  | 'maxBodyBytes'
+  | 'alerts'
+  | 'admin';
 
 export interface StatusReport {
   readonly takenAt: number;
@@ -81,6 +88,7 @@ export function statusReport(
     maxHeaderBytes: _head,
     maxBodyBytes: _body,
     alerts: _alerts,
+    admin: _admin,
     ...shown
   } = config;
   const byId = new Map(traffic.nodes.map((node) => [node.id, node]));

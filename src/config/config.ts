@@ -1,4 +1,5 @@
 import type { AlertConfig } from '../telemetry/alerts';
+import { type AdminConfig, adminWarnings, parseAdmin } from './admin-config';
 import { parseAlerts } from './alert-webhook';
 import { type FieldReader, fieldReader } from './fields';
 import { HEALTH_DEFAULTS, type HealthConfig, parseHealth } from './health-config';
@@ -75,6 +76,8 @@ export interface Config {
    * the nodes, whose checks and sockets they carry. Undefined (default): where first used.
    */
   readonly locationHint: LocationHint | undefined;
+  /** Where the admin plane answers and who may use it (config/admin-config.ts). */
+  readonly admin: AdminConfig;
 }
 
 /**
@@ -210,22 +213,10 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
       new RegExp(`^(${LOCATION_HINTS.join('|')})$`),
       `a location hint: ${LOCATION_HINTS.join(', ')}`,
     ) || undefined) as LocationHint | undefined,
+    admin: parseAdmin(read, env),
   };
-  checkAdminToken(env.ADMIN_TOKEN, problems);
+  warnings.push(...adminWarnings(config.admin, env));
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, config, warnings };
-}
-
-/** Shortest admin token accepted: 32 characters (`openssl rand -hex 24` gives 48). */
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
-
-/** An admin token, when set, must be long enough that guessing it is hopeless (the secret is not echoed). */
-function checkAdminToken(token: unknown, problems: string[]): void {
-  if (token === undefined || token === '') return;
-  if (typeof token !== 'string' || token.length < MIN_ADMIN_TOKEN_LENGTH) {
-    problems.push(
-      `ADMIN_TOKEN: must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 24); unset it to turn the admin endpoints off`,
-    );
-  }
 }
 
 function parseNodes(

@@ -160,7 +160,9 @@ export class SocketGate extends DurableObject<GateEnv> {
     }
     // Handed through: from here the runtime pipes it, only `controller` can end it, and this
     // invocation's trace completes when it ends (the tail consumer then calls `ended`).
-    return new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket });
+    const headers101 = new Headers(upstream.headers);
+    headers101.delete(GATE_FAILURE_HEADER);
+    return new Response(null, { status: 101, headers: headers101, webSocket: upstream.webSocket });
   }
 
   /**

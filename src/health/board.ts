@@ -180,13 +180,13 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     return this.gates.news(now);
   }
 
-  /** Is this client key locked out of the admin API (admin/auth.ts)? Not counted in `calls`. */
-  async adminLockedOut(key: string): Promise<boolean> {
-    return this.logins.isLocked(key, Date.now());
+  /** When this client key's admin lockout ends (epoch ms; 0: not locked out). Not counted in `calls`. */
+  async adminLockedOut(key: string): Promise<number> {
+    return this.logins.lockedUntil(key, Date.now());
   }
 
-  /** Records a failed admin login; true when the key is locked out now. Not counted in `calls`. */
-  async adminLoginFailed(key: string): Promise<boolean> {
+  /** Records a failed admin login; when the key's lockout ends (0: not locked out). Not counted in `calls`. */
+  async adminLoginFailed(key: string): Promise<number> {
     return this.logins.failed(key, Date.now());
   }
 

@@ -13,8 +13,11 @@
  *   its own, apart from the requests of sessions. What one client may hold open at once is the gates'
  *   cap (WEBSOCKETS_PER_CLIENT, gate/socket-gate.ts).
  *
- * Failed admin logins are counted by the health board instead (admin/auth.ts), so that the lockout
- * holds in every isolate. A binding that is not configured limits nothing. A limited request reaches
+ * - `ADMIN_REQUEST_LIMIT`: admin requests that carry a credential (admin/auth.ts), before the health
+ *   board is asked about them. Failed admin logins are counted by the board, so that the lockout holds
+ *   in every isolate.
+ *
+ * A binding that is not configured limits nothing. A limited request reaches
  * no node.
  */
 import { EdgeError } from '../errors';
@@ -53,7 +56,7 @@ export function tooManyRequests(code: string, message: string): EdgeError {
 }
 
 /** Counts one event for `key`; true when it went over the limit. No binding: never. */
-async function overLimit(limiter: RateLimit | undefined, key: string): Promise<boolean> {
+export async function overLimit(limiter: RateLimit | undefined, key: string): Promise<boolean> {
   if (!limiter) return false;
   const { success } = await limiter.limit({ key });
   return !success;

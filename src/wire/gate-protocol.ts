@@ -7,7 +7,8 @@
  * (GATE_SOCKET_HEADER) and the client key it counts against (GATE_CLIENT_HEADER). The gate answers
  * with the node's own answer (its 101 with the socket, or whatever else it said), or with an answer of
  * its own that carries GATE_FAILURE_HEADER when the node sent none. A node's answer never carries that
- * header: the gate removes it, so no node can pose as the gate. The Worker sets all three headers
+ * header: the gate removes it from every answer it passes on (its 101 too), and the Worker believes it
+ * only on a 502 without a socket naming a known kind (readGateFailure), so no node can pose as the gate. The Worker sets all three headers
  * itself; whatever a client sent under those names is gone (headers.ts drops `x-cobrowse-*`).
  *
  * Tail consumer -> gate (`ended`): the trace of the gate's invocation that returned a socket completes
@@ -53,12 +54,31 @@ export function gateFailure(failure: GateRefusal, detail: string): Response {
   return new Response(detail, { status: 502, headers: { [GATE_FAILURE_HEADER]: failure } });
 }
 
-/** The failure a gate reported, or undefined when `response` is the node's own answer. */
+/** Every value GATE_FAILURE_HEADER may carry on an answer the gate built. */
+const GATE_REFUSALS: ReadonlySet<string> = new Set<GateRefusal>([
+  'timeout',
+  'unreachable',
+  'node-down',
+  CLIENT_FULL,
+]);
+
+/**
+ * The failure a gate reported, or undefined when `response` is the node's own answer. Only an answer
+ * the gate could have built counts (a 502 with no socket, naming a known kind); the gate strips the
+ * header from every node answer, and anything else that carries it is a node's answer, stripped of
+ * it here too, so no node can pose as the gate (a node's 101 with `node-down` would move the client
+ * to another node and orphan its socket).
+ */
 export async function readGateFailure(
   response: Response,
 ): Promise<{ readonly failure: GateRefusal; readonly detail: string } | undefined> {
-  const failure = response.headers.get(GATE_FAILURE_HEADER) as GateRefusal | null;
-  return failure === null ? undefined : { failure, detail: await response.text() };
+  const failure = response.headers.get(GATE_FAILURE_HEADER);
+  if (failure === null) return undefined;
+  if (response.status === 502 && !response.webSocket && GATE_REFUSALS.has(failure)) {
+    return { failure: failure as GateRefusal, detail: await response.text() };
+  }
+  response.headers.delete(GATE_FAILURE_HEADER);
+  return undefined;
 }
 
 /** The deployed version: its id names the gates, its upload time orders versions. */

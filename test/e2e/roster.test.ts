@@ -11,6 +11,7 @@ import { type DemoNode, startNodes, useCluster } from './cluster';
 import { drive, errorsOf, sleep, startSession } from './traffic';
 
 const ADMIN_TOKEN = 'roster-token-0123456789abcdef0123456';
+const ROSTER_TOKEN = 'roster-changes-0123456789abcdef012345';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -31,6 +32,10 @@ interface Status {
 describe('the roster at runtime', () => {
   const cluster = useCluster(IDS, {
     ADMIN_TOKEN,
+    ROSTER_TOKEN,
+    // The admin plane on a host of its own, so the roster page's forms work: `localhost`, while
+    // visitors use 127.0.0.1.
+    ADMIN_HOST: 'localhost',
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
     SLOW_START_S: 0,
@@ -44,12 +49,14 @@ describe('the roster at runtime', () => {
   });
 
   const status = async (): Promise<Status> =>
-    (await (await fetch(`${cluster.router.url}/__lb/status`, { headers: auth })).json()) as Status;
+    (await (
+      await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/status`, { headers: auth })
+    ).json()) as Status;
   const ids = async () => (await status()).nodes.map((node) => node.id);
   const change = (method: string, path: string, body?: unknown) =>
-    fetch(`${cluster.router.url}/__lb${path}`, {
+    fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb${path}`, {
       method,
-      headers: { ...auth, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${ROSTER_TOKEN}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
   /** The node that takes a new session now. */
@@ -124,7 +131,7 @@ describe('the roster at runtime', () => {
     expect(newest).toMatchObject({
       action: 'set',
       node: 'CB_Server_4',
-      by: expect.stringMatching(/^bearer admin from /),
+      by: expect.stringMatching(/^bearer roster token from /),
     });
   });
 
@@ -170,14 +177,20 @@ describe('the roster at runtime', () => {
 
   it('is changed from the roster page: its forms add a node and edit its weight, with the page’s token', async () => {
     const browser = { authorization: `Basic ${btoa(`ops:${ADMIN_TOKEN}`)}`, 'sec-fetch-site': 'same-origin' };
-    const page = await (await fetch(`${cluster.router.url}/__lb/roster`, { headers: browser })).text();
+    const page = await (
+      await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/roster`, { headers: browser })
+    ).text();
     expect(page).toContain('data-node="CB_Server_1"');
     const token = /name="form-token" value="([0-9a-f]{64})"/.exec(page)?.[1] as string;
     const post = (path: string, fields: Record<string, string>) =>
-      fetch(`${cluster.router.url}/__lb${path}`, {
+      fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb${path}`, {
         method: 'POST',
         headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ ...fields, 'form-token': token }).toString(),
+        body: new URLSearchParams({
+          ...fields,
+          'form-token': token,
+          'roster-token': ROSTER_TOKEN,
+        }).toString(),
         redirect: 'manual',
       });
     const added = await post('/roster', { id: 'CB_Server_4', url: fourth.url, weight: '2', maxSessions: '' });
@@ -200,8 +213,10 @@ describe('the roster at runtime', () => {
     expect(socket.socket.readyState, 'its socket was cut').toBe(socket.socket.CLOSED);
     expect(await ids()).not.toContain('CB_Server_4');
     // The page lists the changes, newest first, with who made them.
-    const after = await (await fetch(`${cluster.router.url}/__lb/roster`, { headers: browser })).text();
-    expect(after).toContain('basic admin from');
+    const after = await (
+      await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/roster`, { headers: browser })
+    ).text();
+    expect(after).toContain('basic admin token from');
   });
 
   it('goes back to NODES on a reset', async () => {

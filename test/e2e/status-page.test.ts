@@ -1,6 +1,7 @@
 /**
  * The status page in a real headless Chromium (Debian's package, driven by playwright-core): it
- * renders every node with its state, and a drain from the page changes routing.
+ * renders every node with its state, and a drain from the page changes routing. The page acts on its
+ * own host only (ADMIN_HOST): `localhost` here, while visitors use `127.0.0.1`.
  */
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ const ADMIN_TOKEN = 'page-test-token-81d3-0123456789abcde';
 describe.runIf(chromiumPresent())('the status page in Chromium', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
     ADMIN_TOKEN,
+    ADMIN_HOST: 'localhost',
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
   });
@@ -23,7 +25,7 @@ describe.runIf(chromiumPresent())('the status page in Chromium', () => {
       viewport: { width: 390, height: 844 },
     });
     const page = await context.newPage();
-    const res = await page.goto(`${cluster.router.url}/__lb/`);
+    const res = await page.goto(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/`);
     expect(res?.status()).toBe(200);
     const cards = page.locator('section.node');
     await expect.poll(() => cards.count()).toBe(3);
