@@ -128,16 +128,16 @@ describe('the roster at runtime', () => {
       expect(answer.problems, url).toContainEqual(
         expect.stringMatching(/^NODES\[3\]\.url: host \S+ is not in NODE_HOSTS \(127\.0\.0\.1\)/),
       );
+      // The attacker's next step, anonymous: a request pinned to the id. No such node: no pin, so a
+      // roster node serves it, and the internal host hears nothing.
+      const pinned = await fetch(`${cluster.router.url}/cobrowse/x?co-browse-node-id=INTERNAL`);
+      await pinned.arrayBuffer();
+      expect(IDS, url).toContain(pinned.headers.get('x-demo-node'));
+      expect(internal.connections(), `connections the internal host received after ${url}`).toBe(0);
     }
     const after = await status();
     expect(after.nodes.map((node) => node.id)).toEqual(before.nodes.map((node) => node.id));
     expect(after.roster.recentChanges).toEqual(before.roster.recentChanges);
-    // An anonymous request pinned to the id is a request with no pin: a roster node serves it.
-    const pinned = await fetch(`${cluster.router.url}/cobrowse/session?co-browse-node-id=INTERNAL`, {
-      method: 'POST',
-    });
-    expect(IDS).toContain(((await pinned.json()) as { node: string }).node);
-    expect(internal.connections(), 'connections the internal host received').toBe(0);
   });
 
   it('adds a fourth node under traffic: new sessions reach it within the bound, nothing else moves', async () => {
