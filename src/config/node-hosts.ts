@@ -93,7 +93,7 @@ function urlHostname(url: unknown): string | undefined {
  * since its parent is a whole registrable domain (`cb1.example.com`: `example.com`, where every other
  * internal host lives) or a public suffix (`co.uk`). An IP address allows that address only.
  */
-export function defaultNodeHosts(origins: readonly string[]): string[] {
+function defaultNodeHosts(origins: readonly string[]): string[] {
   return origins.flatMap((origin) => {
     const host = urlHostname(origin);
     if (host === undefined) return [];
