@@ -7,7 +7,8 @@
  *   GET  /__lb/                         the HTML status page                            (admin)
  *   POST /__lb/nodes/:id/drain|disable|enable  (drain?deadline=<s>: disabled after)   (admin)
  *   PUT  /__lb/nodes/:id                { url, weight?, via?, maxSessions? }: add or change  (admin)
- *   DELETE /__lb/nodes/:id              removed once quiet (drained meanwhile); ?force=1 now (admin)
+ *   DELETE /__lb/nodes/:id              removed once quiet (drained meanwhile) or at ?deadline=<s>
+ *                                       (default REMOVAL_DEADLINE_S); ?force=1 now             (admin)
  *   POST /__lb/roster/reset             the roster is NODES from wrangler.toml again         (admin)
  *   POST /__lb/roster, POST /__lb/nodes/:id/remove   the same from the status page's forms  (admin)
  *
@@ -124,23 +125,24 @@ ops.get('/', async (c) => {
 /** Is the request a form post from the status or roster page? */
 const isForm = (request: HonoRequest) => isFormPost(request.header('content-type'));
 
-/** Longest drain deadline: a day. */
+/** Longest drain or removal deadline: a day. */
 const MAX_DEADLINE_S = 86_400;
 
 /**
- * A drain's deadline (epoch ms), from `deadline` in seconds, as a query parameter or a form field; a
- * node still draining then is disabled. Undefined without one; a 400 for a bad one or another action.
+ * A deadline (epoch ms), from `deadline` in seconds, as a query parameter or a form field: a drain's
+ * (a node still draining then is disabled) or a removal's (a node not quiet by then is removed all
+ * the same). Undefined without one; a 400 for a bad one, or when the action takes none (`takesOne`).
  */
-async function drainDeadlineOf(request: HonoRequest, mode: NodeMode): Promise<number | undefined> {
+async function deadlineOf(request: HonoRequest, takesOne: boolean): Promise<number | undefined> {
   const form = isForm(request) ? await request.parseBody() : {};
   const raw = request.query('deadline') ?? form.deadline;
   if (raw === undefined) return undefined;
   const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (mode !== 'draining' || !(seconds >= 1 && seconds <= MAX_DEADLINE_S)) {
+  if (!takesOne || !(seconds >= 1 && seconds <= MAX_DEADLINE_S)) {
     throw new EdgeError(
       400,
       'bad_deadline',
-      `deadline: only a drain takes one, in whole seconds from 1 to ${MAX_DEADLINE_S}`,
+      `deadline: only a drain or a removal once quiet takes one, in whole seconds from 1 to ${MAX_DEADLINE_S}`,
     );
   }
   return Date.now() + seconds * 1000;
@@ -168,7 +170,10 @@ async function entryOf(request: HonoRequest): Promise<unknown> {
   }
 }
 
-/** Makes a roster change at the board, logs it and answers it (the page's form goes back to the page). */
+/**
+ * Makes a roster change at the board, logs it and answers it (the page's form goes back to the page).
+ * A removal (`entry` null) without `force` takes a `deadline` (deadlineOf).
+ */
 async function answerRosterChange(
   c: Context<AppEnv>,
   id: string,
@@ -176,7 +181,9 @@ async function answerRosterChange(
   force: boolean,
 ): Promise<Response> {
   const by = c.get('admin').who;
-  const result = await changeRoster(isolate.health, c.env, id, entry as RosterEntry | null, force, by);
+  const deadline = entry === null ? await deadlineOf(c.req, !force) : undefined;
+  const change = entry as RosterEntry | null;
+  const result = await changeRoster(isolate.health, c.env, id, change, force, by, deadline);
   if ('unknown' in result) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);
   if ('problems' in result) {
     throw new EdgeError(400, 'invalid_node', 'the roster change was refused; nothing changed', {
@@ -184,7 +191,14 @@ async function answerRosterChange(
     });
   }
   const action = entry === null ? (force ? 'remove now' : 'remove when quiet') : 'set';
-  logEvent('admin', { action, node: id, by, requestId: c.get('requestId'), ...(entry ? { entry } : {}) });
+  logEvent('admin', {
+    action,
+    node: id,
+    by,
+    requestId: c.get('requestId'),
+    ...(entry ? { entry } : {}),
+    ...(deadline ? { deadline } : {}),
+  });
   if (isForm(c.req)) return c.redirect('/__lb/', 303);
   const node = result.snapshot.nodes.find((each) => each.id === id);
   return c.json(
@@ -225,7 +239,7 @@ ops.post('/nodes/:id/:action', operate, async (c) => {
   const mode = Object.hasOwn(MODES, action) ? MODES[action] : undefined;
   if (!mode)
     throw new EdgeError(404, 'unknown_action', `no action "${action}": use drain, disable or enable`);
-  const deadline = await drainDeadlineOf(c.req, mode);
+  const deadline = await deadlineOf(c.req, mode === 'draining');
   const snapshot = await setNodeMode(isolate.health, c.env, id, mode, deadline);
   const node = snapshot?.nodes.find((each) => each.id === id);
   if (!node) throw new EdgeError(404, 'unknown_node', `no node "${id}" in the roster`);

@@ -4,6 +4,7 @@
  * that drain, disable or enable it through the admin API. It reloads itself every few seconds.
  */
 import type { FC } from 'hono/jsx';
+import type { PendingRemoval } from '../health/board-roster';
 import type { NodeState } from '../health/node-state';
 import { FORM_TOKEN_FIELD, type PageForms } from './form-token';
 import type { NodeReport, StatusReport } from './status';
@@ -46,6 +47,19 @@ function ago(at: number | null, now: number): string {
   return seconds < 120 ? `${seconds} s ago` : `${Math.round(seconds / 60)} min ago`;
 }
 
+/**
+ * A removal waiting for its node to be quiet, and when it is forced. The roster page shows it too;
+ * `data-removal-deadline` carries the epoch ms.
+ */
+export const RemovalPending: FC<{ removal: PendingRemoval; now: number }> = ({ removal, now }) => {
+  const minutes = Math.max(0, Math.ceil((removal.deadline - now) / 60_000));
+  return (
+    <span data-removal-deadline={String(removal.deadline)}>
+      removal pending: once quiet, forced at {new Date(removal.deadline).toISOString()} (in {minutes} min)
+    </span>
+  );
+};
+
 /** The page's drain with a deadline: a node still draining after it is disabled. */
 const DRAIN_DEADLINE_S = 900;
 
@@ -61,12 +75,13 @@ const ACTIONS = [
   { action: 'enable', label: 'Enable', mode: 'active', deadline: undefined },
 ] as const;
 
-const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; forms: PageForms }> = ({
-  node,
-  now,
-  bucketMs,
-  forms,
-}) => (
+const NodeCard: FC<{
+  node: NodeReport;
+  removal: PendingRemoval | undefined;
+  now: number;
+  bucketMs: number;
+  forms: PageForms;
+}> = ({ node, removal, now, bucketMs, forms }) => (
   <section class="node" data-node={node.id} data-state={node.state}>
     <h2>
       <span>{node.id}</span>
@@ -81,6 +96,14 @@ const NodeCard: FC<{ node: NodeReport; now: number; bucketMs: number; forms: Pag
         <>
           <dt>via</dt>
           <dd>{node.via} (Workers VPC)</dd>
+        </>
+      )}
+      {removal && (
+        <>
+          <dt>roster</dt>
+          <dd>
+            <RemovalPending removal={removal} now={now} />
+          </dd>
         </>
       )}
       <dt>weight</dt>
@@ -189,7 +212,13 @@ export const StatusPage: FC<{ report: StatusReport; forms: PageForms }> = ({ rep
         <SocketEnds ends={report.webSocketEnds} />
         <div class="nodes">
           {report.nodes.map((node) => (
-            <NodeCard node={node} now={report.takenAt} bucketMs={report.counting.bucketMs} forms={forms} />
+            <NodeCard
+              node={node}
+              removal={report.roster.pendingRemovals[node.id]}
+              now={report.takenAt}
+              bucketMs={report.counting.bucketMs}
+              forms={forms}
+            />
           ))}
         </div>
         {report.alerts.configured && (

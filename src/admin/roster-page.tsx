@@ -7,10 +7,10 @@
  * roster changes are off, it shows the roster without forms.
  */
 import type { FC } from 'hono/jsx';
-import type { RosterState } from '../health/board-roster';
+import { type PendingRemoval, REMOVAL_DEADLINE_S, type RosterState } from '../health/board-roster';
 import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
 import { FORM_TOKEN_FIELD, type PageForms, ROSTER_TOKEN_FIELD } from './form-token';
-import { READ_ONLY_NOTE, STYLE } from './page';
+import { READ_ONLY_NOTE, RemovalPending, STYLE } from './page';
 
 const ROSTER_STYLE = `
   form.entry { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 6px; align-items: end; }
@@ -87,7 +87,12 @@ export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; for
             <section class="node" id={node.id} data-node={node.id}>
               <h2>
                 <span>{node.id}</span>
-                {Object.hasOwn(roster.pendingRemovals, node.id) && <span>removed once quiet</span>}
+                {Object.hasOwn(roster.pendingRemovals, node.id) && (
+                  <RemovalPending
+                    removal={roster.pendingRemovals[node.id] as PendingRemoval}
+                    now={snapshot.takenAt}
+                  />
+                )}
               </h2>
               {formToken ? (
                 <>
@@ -100,7 +105,7 @@ export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; for
                   <div class="actions">
                     <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
                       <Token formToken={formToken} />
-                      <button type="submit">Remove once quiet</button>
+                      <button type="submit">Remove once quiet (at most {REMOVAL_DEADLINE_S / 60} min)</button>
                     </form>
                     <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
                       <Token formToken={formToken} />
@@ -138,7 +143,7 @@ export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; for
           {roster.recentChanges.map((change) => (
             <tr>
               <td>{new Date(change.at).toISOString()}</td>
-              <td>{change.action}</td>
+              <td>{change.cause ? `${change.action} (${change.cause})` : change.action}</td>
               <td>{change.node ?? ''}</td>
               <td>{change.entry ? JSON.stringify(change.entry) : ''}</td>
               <td>{change.by}</td>

@@ -3,8 +3,9 @@ import { type AdminConfig, adminWarnings, parseAdmin } from './admin-config';
 import { parseAlerts } from './alert-webhook';
 import { type FieldReader, fieldReader } from './fields';
 import { HEALTH_DEFAULTS, type HealthConfig, parseHealth } from './health-config';
+import { parseNodeHosts } from './node-hosts';
 import { parseAllowedOrigins } from './origins';
-import { type NodeConfig, parseRoster, ROSTER_REQUIRED } from './roster';
+import { MAX_NODES, type NodeConfig, parseRoster, ROSTER_REQUIRED, tooManyNodes } from './roster';
 
 /**
  * The router's configuration: parsed once from the Worker's env into a typed, frozen object.
@@ -19,6 +20,11 @@ export interface Config {
   readonly nodes: readonly NodeConfig[];
   /** Node by id: the only way a client-supplied name becomes a node. */
   readonly nodesById: ReadonlyMap<string, NodeConfig>;
+  /**
+   * The hosts a node added or changed at runtime may have (config/node-hosts.ts): `NODE_HOSTS` and the
+   * hosts of `NODES`. Default: the hosts and domains of `NODES`.
+   */
+  readonly nodeHosts: readonly string[];
   /** Cookie that names the owning node. Default `gcbSessionServer`. */
   readonly stickyCookie: string;
   /** Query parameter that names the owning node (URL-based stickiness). Default `co-browse-node-id`. */
@@ -168,6 +174,10 @@ export function parseConfig(env: Readonly<Record<string, unknown>>): ConfigResul
   const config: Config = {
     nodes,
     nodesById: new Map(nodes.map((node) => [node.id, node])),
+    nodeHosts: parseNodeHosts(
+      read,
+      nodes.map((node) => node.origin),
+    ),
     stickyCookie: read.string('STICKY_COOKIE', DEFAULTS.STICKY_COOKIE, COOKIE_NAME, 'a cookie name'),
     stickyParam: read.string('STICKY_PARAM', DEFAULTS.STICKY_PARAM, /^\S{1,128}$/, 'a parameter name'),
     pathPrefix: read.string(
@@ -230,5 +240,6 @@ function parseNodes(
     if (read.problems.length === before) read.problems.push(ROSTER_REQUIRED);
     return [];
   }
+  if (Array.isArray(value) && value.length > MAX_NODES) read.problems.push(tooManyNodes(value.length));
   return parseRoster(value, env, read.problems, warnings);
 }

@@ -4,7 +4,8 @@
  * it until an operator resets it. So a `NODES` edit deployed later still applies to every node nobody
  * changed at runtime, and a reset goes back to the file exactly. Pure: the board stores the changes.
  */
-import { parseRoster } from './roster';
+import { hostProblem } from './node-hosts';
+import { MAX_NODES, parseRoster, tooManyNodes } from './roster';
 
 /** A node as an operator sends it: the fields of a `NODES` entry, less the id (in the path). */
 export type RosterEntry = Readonly<Record<string, unknown>>;
@@ -37,9 +38,21 @@ export function applyChanges(fileNodes: unknown, changes: RosterChanges): unknow
 }
 
 /**
+ * `changes` less the nodes whose URL `nodeHosts` does not allow (config/node-hosts.ts): such a change
+ * is never accepted, but one stored before the list existed, or before it was narrowed, must not stay
+ * reachable. A node left out is as if unchanged: the file's, or none.
+ */
+export function admittedChanges(changes: RosterChanges, nodeHosts: readonly string[]): RosterChanges {
+  const refused = Object.keys(changes).filter((id) => hostProblem(changes[id]?.url, nodeHosts));
+  if (refused.length === 0) return changes;
+  return Object.fromEntries(Object.entries(changes).filter(([id]) => !refused.includes(id)));
+}
+
+/**
  * The problems of setting node `id` to `entry` (or removing it: null) on top of `changes`: the body's
  * own shape, then the whole roster after the change as `NODES` is checked (the same messages and
- * field paths, `NODES[3].url: ...`). Empty when the change may be made.
+ * field paths, `NODES[3].url: ...`), its URL's host against `nodeHosts`, and a roster grown past
+ * MAX_NODES. Empty when the change may be made.
  */
 export function problemsOfChange(
   id: string,
@@ -47,6 +60,7 @@ export function problemsOfChange(
   fileNodes: unknown,
   changes: RosterChanges,
   env: Readonly<Record<string, unknown>>,
+  nodeHosts: readonly string[],
 ): string[] {
   const problems: string[] = [];
   if (entry !== null) {
@@ -58,8 +72,14 @@ export function problemsOfChange(
     }
     if (problems.length > 0) return problems;
   }
-  const next = { ...changes, [id]: entry as RosterEntry | null };
-  parseRoster(applyChanges(fileNodes, next), env, problems, []);
+  const before = applyChanges(fileNodes, changes);
+  const after = applyChanges(fileNodes, { ...changes, [id]: entry as RosterEntry | null });
+  parseRoster(after, env, problems, []);
+  const index = after.findIndex((node) => (node as { id?: unknown } | null)?.id === id);
+  const refused = entry === null ? undefined : hostProblem((entry as RosterEntry).url, nodeHosts);
+  if (refused) problems.push(`NODES[${index}].url: ${refused}`);
+  // Only a change that adds a node is held to the cap: any roster may still shrink.
+  if (after.length > before.length && after.length > MAX_NODES) problems.push(tooManyNodes(after.length));
   return problems;
 }
 

@@ -69,6 +69,17 @@ export function parseRoster(
   return nodes;
 }
 
+/**
+ * Most nodes a roster holds: every node is checked each round and shown on the status page, so a
+ * roster grown without bound (300 nodes: a 1.7 MB page, 479 ms of CPU) costs every operator's read.
+ * A cluster of 64 Co-browse nodes is far past any deployment the vendor's guide describes.
+ */
+export const MAX_NODES = 64;
+
+/** The problem of a roster of `count` nodes, over MAX_NODES. */
+export const tooManyNodes = (count: number) =>
+  `NODES: at most ${MAX_NODES} nodes, the roster's cap (this roster has ${count})`;
+
 /** Read when NODES is missing altogether. */
 export const ROSTER_REQUIRED = `NODES: required: an array of ${SHAPE}`;
 

@@ -52,8 +52,8 @@ export async function setNodeMode(
 }
 
 /**
- * Adds, changes (`entry`) or removes (null; at once with `force`) a roster node at the board; `copy`
- * adopts the new roster. The board's problems, or `unknown`.
+ * Adds, changes (`entry`) or removes (null: once quiet or at `removalDeadline`, epoch ms; at once with
+ * `force`) a roster node at the board; `copy` adopts the new roster. The board's problems, or `unknown`.
  */
 export async function changeRoster(
   copy: HealthCopy,
@@ -62,8 +62,9 @@ export async function changeRoster(
   entry: RosterEntry | null,
   force: boolean,
   by: string,
+  removalDeadline?: number,
 ): Promise<{ problems: readonly string[] } | { unknown: true } | { snapshot: HealthSnapshot }> {
-  const result = await boardOf(env).changeRoster(nodeId, entry, force, by);
+  const result = await boardOf(env).changeRoster(nodeId, entry, force, by, removalDeadline);
   if ('snapshot' in result) await copy.adopt(result.snapshot);
   return result;
 }

@@ -1,18 +1,21 @@
 /**
  * The roster as the health board keeps it (config/roster-changes.ts): `NODES` from the Worker's env,
- * with the changes operators made at runtime, nodes being removed once quiet, and the last changes made
- * (who, when, what). Owned by the board; its storage is the board's SQLite key-value store.
+ * with the changes operators made at runtime (those on hosts `NODE_HOSTS` allows), nodes being removed
+ * once quiet or at their deadline, and the last changes made (who, when, what). Owned by the board; its
+ * storage is the board's SQLite key-value store.
  */
 import type { Config } from '../config/config';
 import { configFor } from '../config/load';
 import { parseRoster } from '../config/roster';
 import {
+  admittedChanges,
   applyChanges,
   fileNodesOf,
   problemsOfChange,
   type RosterChanges,
   type RosterEntry,
 } from '../config/roster-changes';
+import { logEvent } from '../log';
 import type { NodeCounts } from '../telemetry/counts';
 import { HAND_OVER_MS } from '../telemetry/hand-over';
 
@@ -26,6 +29,12 @@ const AUDIT_KEPT = 20;
  * traffic on it hands its counts over within HAND_OVER_MS, so twice that without any is no session.
  */
 const QUIET_BEFORE_REMOVAL_MS = 2 * HAND_OVER_MS;
+/**
+ * When a removal asked without a deadline is forced: a client pinned to the node that keeps asking
+ * (a tab left open, polling) would otherwise keep it in the roster for good. Half an hour, the
+ * README's rolling-upgrade drain: a support call's Co-browse session ends on its own well before.
+ */
+export const REMOVAL_DEADLINE_S = 1800;
 
 /** One change of the roster, as the admin log and the status page show it. */
 export interface RosterChange {
@@ -36,12 +45,18 @@ export interface RosterChange {
   readonly action: 'set' | 'remove' | 'removed' | 'reset';
   readonly node: string | null;
   readonly entry?: RosterEntry;
+  /** Why a pending removal was done: the node was `quiet`, or its `deadline` passed. */
+  readonly cause?: RemovalCause;
 }
 
-/** A removal waiting for its node to be quiet: asked at, by whom. */
+export type RemovalCause = 'quiet' | 'deadline';
+
+/** A removal waiting for its node to be quiet: asked at, by whom, and when it is forced (epoch ms). */
 export interface PendingRemoval {
   readonly at: number;
   readonly by: string;
+  /** The removal is forced at the first round of checks after it, quiet or not. */
+  readonly deadline: number;
 }
 
 /** The roster's runtime state, for the status page and JSON. */
@@ -52,38 +67,45 @@ export interface RosterState {
 
 type Storage = DurableObjectStorage['kv'];
 
+interface EffectiveRoster {
+  readonly base: Config;
+  /** The changes as stored, and those of them the base config's NODE_HOSTS admits. */
+  readonly changes: RosterChanges;
+  readonly admitted: RosterChanges;
+  readonly config: Config;
+}
+
 export class BoardRoster {
   private changes: RosterChanges;
   private removals: Record<string, PendingRemoval>;
-  private effective:
-    | { readonly base: Config; readonly changes: RosterChanges; readonly config: Config }
-    | undefined;
+  /** The roster worked out from the Worker's config and the changes, again only when either changed. */
+  private effective: EffectiveRoster | undefined;
 
   constructor(
     private readonly kv: Storage,
     private readonly env: Readonly<Record<string, unknown>>,
   ) {
     this.changes = kv.get<RosterChanges>(CHANGES_KEY) ?? {};
-    this.removals = kv.get<Record<string, PendingRemoval>>(REMOVALS_KEY) ?? {};
+    const stored =
+      kv.get<Record<string, Omit<PendingRemoval, 'deadline'> & { deadline?: number }>>(REMOVALS_KEY);
+    // A removal stored before removals had deadlines gets the default one.
+    this.removals = Object.fromEntries(
+      Object.entries(stored ?? {}).map(([id, { at, by, deadline }]) => [
+        id,
+        { at, by, deadline: deadline ?? at + REMOVAL_DEADLINE_S * 1000 },
+      ]),
+    );
   }
 
-  /** Query: the Worker's config with the roster as changed at runtime (parsed again only on a change). */
+  /** Query: the Worker's config with the roster as changed at runtime. */
   config(): Config {
-    const base = configFor(this.env as Parameters<typeof configFor>[0]);
-    const { effective, changes } = this;
-    if (effective?.base === base && effective.changes === changes) return effective.config;
-    let config = base;
-    if (Object.keys(changes).length > 0) {
-      const nodes = parseRoster(applyChanges(fileNodesOf(this.env), changes), this.env, [], []);
-      config = { ...base, nodes, nodesById: new Map(nodes.map((node) => [node.id, node])) };
-    }
-    this.effective = { base, changes, config };
-    return config;
+    return this.worked().config;
   }
 
   /** Query: what setting `id` to `entry` (null: removing it) would break; empty when it may be made. */
   problemsOf(id: string, entry: unknown): string[] {
-    return problemsOfChange(id, entry, fileNodesOf(this.env), this.changes, this.env);
+    const { base, admitted } = this.worked();
+    return problemsOfChange(id, entry, fileNodesOf(this.env), admitted, this.env, base.nodeHosts);
   }
 
   /** Query: removals waiting for their node to be quiet. */
@@ -92,20 +114,22 @@ export class BoardRoster {
   }
 
   /**
-   * Query: the pending removals due at `now`, as [node, who asked]: nothing open on the node (no
-   * socket held, no request in flight, by `gauges`) and nothing counted on it (`lastActive`) for
-   * QUIET_BEFORE_REMOVAL_MS since the removal was asked: no session in use.
+   * Query: the pending removals due at `now`, as [node, who asked, why]: `quiet`, nothing open on the
+   * node (no socket held, no request in flight, by `gauges`) and nothing counted on it (`lastActive`)
+   * for QUIET_BEFORE_REMOVAL_MS since the removal was asked: no session in use; or `deadline`, its
+   * deadline passed, whatever is still open.
    */
   dueRemovals(
     gauges: NodeCounts,
     lastActive: Readonly<Record<string, number>>,
     now: number,
-  ): Array<[id: string, by: string]> {
-    const due: Array<[string, string]> = [];
-    for (const [id, { at, by }] of Object.entries(this.removals)) {
+  ): Array<[id: string, by: string, cause: RemovalCause]> {
+    const due: Array<[string, string, RemovalCause]> = [];
+    for (const [id, { at, by, deadline }] of Object.entries(this.removals)) {
       const open = (gauges[id] ?? []).some((value) => value > 0);
       const since = Math.max(at, lastActive[id] ?? 0);
-      if (!open && now - since >= QUIET_BEFORE_REMOVAL_MS) due.push([id, by]);
+      if (!open && now - since >= QUIET_BEFORE_REMOVAL_MS) due.push([id, by, 'quiet']);
+      else if (now >= deadline) due.push([id, by, 'deadline']);
     }
     return due;
   }
@@ -122,18 +146,23 @@ export class BoardRoster {
     this.log({ at: Date.now(), by, action: 'set', node: id, entry });
   }
 
-  /** Command: node `id` is to go once quiet (the board drains it meanwhile). */
-  removeWhenQuiet(id: string, by: string): void {
-    this.removals = { ...this.removals, [id]: { at: Date.now(), by } };
+  /**
+   * Command: node `id` is to go once quiet (the board drains it meanwhile), or at `deadline` (epoch
+   * ms; default REMOVAL_DEADLINE_S from now) if it is not quiet by then.
+   */
+  removeWhenQuiet(id: string, by: string, deadline?: number): void {
+    const at = Date.now();
+    const removal = { at, by, deadline: deadline ?? at + REMOVAL_DEADLINE_S * 1000 };
+    this.removals = { ...this.removals, [id]: removal };
     this.kv.put(REMOVALS_KEY, this.removals);
-    this.log({ at: Date.now(), by, action: 'remove', node: id });
+    this.log({ at, by, action: 'remove', node: id });
   }
 
-  /** Command: node `id` leaves the roster now. */
-  remove(id: string, by: string): void {
+  /** Command: node `id` leaves the roster now; `cause` when a pending removal came due. */
+  remove(id: string, by: string, cause?: RemovalCause): void {
     this.write({ ...this.changes, [id]: null });
     this.unpend(id);
-    this.log({ at: Date.now(), by, action: 'removed', node: id });
+    this.log({ at: Date.now(), by, action: 'removed', node: id, ...(cause ? { cause } : {}) });
   }
 
   /** Command: every runtime change is dropped: the roster is `NODES` again. */
@@ -142,6 +171,27 @@ export class BoardRoster {
     this.removals = {};
     this.kv.put(REMOVALS_KEY, this.removals);
     this.log({ at: Date.now(), by, action: 'reset', node: null });
+  }
+
+  /**
+   * The roster from the Worker's config (parsed once per env; a broken one throws its 500) and the
+   * stored changes its `nodeHosts` admits (config/roster-changes.ts `admittedChanges`; one left out
+   * is logged), worked out again only when either changed.
+   */
+  private worked(): EffectiveRoster {
+    const base = configFor(this.env as Parameters<typeof configFor>[0]);
+    const { effective, changes } = this;
+    if (effective?.base === base && effective.changes === changes) return effective;
+    const admitted = admittedChanges(changes, base.nodeHosts);
+    const leftOut = Object.keys(changes).filter((id) => !Object.hasOwn(admitted, id));
+    if (leftOut.length > 0) logEvent('roster', { leftOut, reason: 'host not in NODE_HOSTS' }, 'warn');
+    let config = base;
+    if (Object.keys(admitted).length > 0) {
+      const nodes = parseRoster(applyChanges(fileNodesOf(this.env), admitted), this.env, [], []);
+      config = { ...base, nodes, nodesById: new Map(nodes.map((node) => [node.id, node])) };
+    }
+    this.effective = { base, changes, admitted, config };
+    return this.effective;
   }
 
   private write(changes: RosterChanges): void {

@@ -20,7 +20,7 @@ import type { TrafficReport } from '../telemetry/counts';
 import { openSessionsOf, type TrafficView } from '../telemetry/traffic';
 import type { GateCheckIn, GateNews } from '../wire/gate-protocol';
 import { availabilityOf } from './availability';
-import { BoardRoster, type RosterState } from './board-roster';
+import { BoardRoster, type RemovalCause, type RosterState } from './board-roster';
 import { CheckSchedule } from './check-schedule';
 import { ClusterAlerts } from './cluster-alerts';
 import { GateBroadcast } from './gate-broadcast';
@@ -116,15 +116,18 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
 
   /**
    * Adds or changes node `id` (`entry`: the fields of a NODES entry less the id), or removes it (null):
-   * once quiet (drained meanwhile), or at once with `force`, which ends its sessions as a down node's.
-   * `by` says who, for the audit. A change that would break the roster changes nothing: its problems
-   * come back, as the config check names them; `unknown` when a node to remove is not in the roster.
+   * once quiet (drained meanwhile) or at `deadline` (epoch ms; board-roster.ts REMOVAL_DEADLINE_S from
+   * now when undefined), whichever comes first; or at once with `force`, which ends its sessions as a
+   * down node's. `by` says who, for the audit. A change that would break the roster or reach a host
+   * NODE_HOSTS does not allow changes nothing: its problems come back, as the config check names
+   * them; `unknown` when a node to remove is not in the roster.
    */
   async changeRoster(
     id: string,
     entry: RosterEntry | null,
     force: boolean,
     by: string,
+    deadline?: number,
   ): Promise<{ problems: readonly string[] } | { unknown: true } | { snapshot: HealthSnapshot }> {
     this.calls++;
     if (entry === null && !this.config().nodesById.has(id)) return { unknown: true };
@@ -135,7 +138,7 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     } else if (force) {
       this.removeNow(id, by);
     } else {
-      this.roster.removeWhenQuiet(id, by);
+      this.roster.removeWhenQuiet(id, by, deadline);
       this.update(id, (health, _limits, now) => setMode(health, 'draining', now, null));
     }
     // A node added, moved or gone changes what the gates may reach.
@@ -227,31 +230,37 @@ export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
     this.alerts.watch(nodes, now);
   }
 
-  /** Removes the nodes whose removal waits for quiet, once they are (board-roster.ts `dueRemovals`). */
+  /**
+   * Removes the nodes whose removal waits for quiet, once they are or their deadline passed
+   * (board-roster.ts `dueRemovals`).
+   */
   private removeQuietNodes(now: number): void {
     if (Object.keys(this.roster.pending()).length === 0) return;
     const due = this.roster.dueRemovals(this.counted.gauges(now), this.counted.lastActive(now), now);
-    for (const [id, by] of due) this.removeNow(id, by);
+    for (const [id, by, cause] of due) this.removeNow(id, by, cause);
   }
 
-  /** Node `id` leaves the roster now: its sessions end as a down node's (the gates cut its sockets). */
-  private removeNow(id: string, by: string): void {
-    this.roster.remove(id, by);
-    this.forget(id);
+  /**
+   * Node `id` leaves the roster now: its sessions end as a down node's (the gates cut its sockets);
+   * `cause` when a pending removal came due.
+   */
+  private removeNow(id: string, by: string, cause?: RemovalCause): void {
+    this.roster.remove(id, by, cause);
+    this.forget(id, cause);
     this.gates.tellSoon();
   }
 
   /** A node no longer in the roster: its health goes, and the gates hear of it as gone for a while. */
-  private forget(id: string): void {
+  private forget(id: string, cause?: RemovalCause): void {
     this.health.forget(id);
     this.gates.nodeRemoved(id, Date.now());
-    logEvent('roster', { node: id, removed: true });
+    logEvent('roster', { node: id, removed: true, ...(cause ? { cause } : {}) });
     this.alerts.removed(id, Date.now());
   }
 
   /**
    * The config, through the Worker's own loader (parsed once per env; a broken one throws its 500),
-   * with the roster as changed at runtime.
+   * with the roster as changed at runtime (the changes NODE_HOSTS admits).
    */
   private config(): Config {
     return this.roster.config();

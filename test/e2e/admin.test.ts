@@ -156,6 +156,8 @@ describe('with ADMIN_TOKEN', () => {
       healthBoardCalls: expect.any(Number),
       counting: { since: expect.any(Number), bucketMs: 10_000, handOvers: expect.any(Number) },
       config: {
+        // The default allow-list for runtime nodes: the hosts of NODES (config/node-hosts.ts).
+        nodeHosts: ['127.0.0.1'],
         stickyCookie: 'gcbSessionServer',
         stickyParam: 'co-browse-node-id',
         pathPrefix: '/cobrowse',

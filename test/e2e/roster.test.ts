@@ -3,11 +3,14 @@
  * runs it: a fourth node added under traffic takes new sessions within the bound and nothing else moves;
  * a node removed with sessions is drained, then gone once quiet; `force` ends its sessions as a down
  * node's (its socket cut, its next request told the session ended); a reset goes back to NODES; a bad
- * change is refused with every problem named and changes nothing; every change is audited.
+ * change is refused with every problem named and changes nothing; every change is audited. A stolen
+ * token reaches no internal host (NODE_HOSTS) and grows no roster past its cap; a removal that never
+ * gets quiet is forced at its deadline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSocket } from './clients';
 import { type DemoNode, startNodes, useCluster } from './cluster';
+import { type SilentListener, startSilentListener } from './silent-listener';
 import { drive, errorsOf, sleep, startSession } from './traffic';
 
 const ADMIN_TOKEN = 'roster-token-0123456789abcdef0123456';
@@ -24,8 +27,8 @@ interface NodeView {
 interface Status {
   nodes: NodeView[];
   roster: {
-    pendingRemovals: Record<string, unknown>;
-    recentChanges: { action: string; node: string | null; by: string }[];
+    pendingRemovals: Record<string, { at: number; by: string; deadline: number }>;
+    recentChanges: { action: string; node: string | null; by: string; cause?: string }[];
   };
 }
 
@@ -41,11 +44,16 @@ describe('the roster at runtime', () => {
     SLOW_START_S: 0,
   });
   let fourth: DemoNode;
+  /** An internal service: on a loopback address no node has, so NODE_HOSTS (127.0.0.1) leaves it out. */
+  let internal: SilentListener;
   beforeAll(async () => {
-    [fourth] = (await startNodes(['CB_Server_4'])) as [DemoNode];
+    [[fourth], internal] = (await Promise.all([
+      startNodes(['CB_Server_4']),
+      startSilentListener('127.0.0.2'),
+    ])) as [[DemoNode], SilentListener];
   });
   afterAll(async () => {
-    await fourth?.stop();
+    await Promise.all([fourth?.stop(), internal?.close()]);
   });
 
   const status = async (): Promise<Status> =>
@@ -106,6 +114,37 @@ describe('the roster at runtime', () => {
     expect(after.nodes.map(({ id, origin, weight }) => ({ id, origin, weight }))).toEqual(
       before.nodes.map(({ id, origin, weight }) => ({ id, origin, weight })),
     );
+  });
+
+  it('refuses a node on a host NODE_HOSTS does not allow, however it is spelt: nothing changes, nothing reaches it', async () => {
+    const before = await status();
+    const { port } = internal;
+    const forms = [
+      `http://127.0.0.2:${port}`,
+      `http://0x7f.0.0.2:${port}`, // the URL parser reads 127.0.0.2
+      `http://2130706434:${port}`, // 127.0.0.2
+      `http://[::ffff:127.0.0.2]:${port}`, // IPv4-mapped
+      `http://127.0.0.2.:${port}`, // trailing dot
+      `http://LOCALHOST.:${port}`, // upper case, trailing dot: a name no node has
+      `http://127.0.0.1:${fourth.port}@127.0.0.2:${port}`, // userinfo: the host is 127.0.0.2
+    ];
+    for (const url of forms) {
+      const res = await change('PUT', '/nodes/INTERNAL', { url, weight: 0 });
+      const answer = (await res.json()) as { problems?: string[] };
+      expect(res.status, url).toBe(400);
+      expect(answer.problems, url).toContainEqual(
+        expect.stringMatching(/^NODES\[3\]\.url: host \S+ is not in NODE_HOSTS \(127\.0\.0\.1\)/),
+      );
+      // The attacker's next step, anonymous: a request pinned to the id. No such node: no pin, so a
+      // roster node serves it, and the internal host hears nothing.
+      const pinned = await fetch(`${cluster.router.url}/cobrowse/x?co-browse-node-id=INTERNAL`);
+      await pinned.arrayBuffer();
+      expect(IDS, url).toContain(pinned.headers.get('x-demo-node'));
+      expect(internal.connections(), `connections the internal host received after ${url}`).toBe(0);
+    }
+    const after = await status();
+    expect(after.nodes.map((node) => node.id)).toEqual(before.nodes.map((node) => node.id));
+    expect(after.roster.recentChanges).toEqual(before.roster.recentChanges);
   });
 
   it('adds a fourth node under traffic: new sessions reach it within the bound, nothing else moves', async () => {
@@ -225,4 +264,64 @@ describe('the roster at runtime', () => {
     expect(await ids()).toEqual(IDS);
     expect((await status()).roster.recentChanges[0]).toMatchObject({ action: 'reset' });
   });
+
+  it('forces a removal at its deadline while a pinned client keeps the node busy', async () => {
+    expect((await change('PUT', '/nodes/CB_Server_4', { url: fourth.url })).status).toBe(200);
+    const session = await startSession(cluster.router.url, 'CB_Server_4');
+    // A pinned GET every 2 s: never the 10 s of quiet a removal waits for.
+    const traffic = drive(cluster.router.url, [session], 2000);
+    try {
+      const asked = Date.now();
+      expect((await change('DELETE', '/nodes/CB_Server_4')).status).toBe(202);
+      // Without a deadline: the default, half an hour.
+      const pending = (await status()).roster.pendingRemovals.CB_Server_4;
+      expect(pending?.deadline).toBeGreaterThanOrEqual(asked + 1_800_000);
+      expect(pending?.deadline).toBeLessThanOrEqual(Date.now() + 1_800_000);
+      expect((await change('DELETE', '/nodes/CB_Server_4?deadline=0')).status).toBe(400);
+      const removing = await change('DELETE', '/nodes/CB_Server_4?deadline=6');
+      expect(removing.status).toBe(202);
+      const { deadline } = (await status()).roster.pendingRemovals.CB_Server_4 ?? { deadline: 0 };
+      expect(deadline).toBeGreaterThan(Date.now());
+      const page = await (
+        await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/`, { headers: auth })
+      ).text();
+      expect(page).toContain(`data-removal-deadline="${deadline}"`);
+      expect(page).toContain(`forced at ${new Date(deadline).toISOString()}`);
+      await expect.poll(ids, { timeout: 15_000, interval: 250 }).not.toContain('CB_Server_4');
+      const goneAt = Date.now();
+      console.log(`removal forced ${goneAt - deadline} ms after its deadline`);
+      expect(goneAt).toBeGreaterThanOrEqual(deadline);
+      // The client kept asking all along, and its node served it until the deadline.
+      expect(
+        session.answers.filter((answer) => answer.at < deadline && answer.node === 'CB_Server_4').length,
+      ).toBeGreaterThan(1);
+    } finally {
+      await traffic.stop();
+    }
+    const after = await status();
+    expect(after.roster.pendingRemovals).toEqual({});
+    expect(after.roster.recentChanges[0]).toMatchObject({
+      action: 'removed',
+      node: 'CB_Server_4',
+      cause: 'deadline',
+    });
+  }, 40_000);
+
+  it('caps the roster at 64 nodes: the 65th is refused, naming the cap, and nothing changes', async () => {
+    for (let index = 4; index <= 64; index++) {
+      const res = await change('PUT', `/nodes/CB_Server_${index}`, { url: fourth.url, weight: 0 });
+      expect(res.status, `node ${index}`).toBe(200);
+    }
+    const before = await status();
+    expect(before.nodes).toHaveLength(64);
+    const refused = await change('PUT', '/nodes/CB_Server_65', { url: fourth.url, weight: 0 });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { problems: string[] }).problems).toEqual([
+      "NODES: at most 64 nodes, the roster's cap (this roster has 65)",
+    ]);
+    const after = await status();
+    expect(after.nodes.map((node) => node.id)).toEqual(before.nodes.map((node) => node.id));
+    expect(after.roster.recentChanges).toEqual(before.roster.recentChanges);
+    expect((await change('POST', '/roster/reset')).status).toBe(200);
+  }, 60_000);
 });

@@ -11,13 +11,17 @@ export interface SilentListener {
   close(): Promise<void>;
 }
 
-export async function startSilentListener(): Promise<SilentListener> {
+/**
+ * Listens on `host` (another loopback address, such as 127.0.0.2, stands for an internal host that no
+ * node shares).
+ */
+export async function startSilentListener(host = '127.0.0.1'): Promise<SilentListener> {
   let connections = 0;
   const server = createServer((socket) => {
     connections++;
     socket.destroy();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   if (typeof address !== 'object' || !address) throw new Error('listener has no port');
   return {
