@@ -29,7 +29,8 @@
  *   POST /control?status          from now on the health check answers `status` (the node still serves)
  *   GET  /control                 every request path this node has received, and the bytes of body
  *                                 each request carried however it ended (`received`), for tests
- *   WS   /ws?session              echoes messages; `close <code> <reason>` makes the node close;
+ *   WS   /ws?session&header=n:v   echoes messages (`header`, repeatable: a field its 101 carries);
+ *                                 `close <code> <reason>` makes the node close;
  *                                 `send <bytes>` makes it send a binary message of that size;
  *                                 `stall` makes it stop reading that socket (a hung or overloaded node)
  */
@@ -216,6 +217,11 @@ function echo(req, res, url) {
 }
 
 const sockets = new WebSocketServer({ server, path: '/cobrowse/ws' });
+// `?header=name:value`: a field the node adds to its 101 (as /headers does to an HTTP answer).
+sockets.on('headers', (fields, req) => {
+  for (const field of new URL(req.url ?? '/', 'http://node').searchParams.getAll('header'))
+    fields.push(field);
+});
 sockets.on('connection', (socket, req) => {
   const session = new URL(req.url ?? '/', 'http://node').searchParams.get('session');
   if (session && !sessions.has(session)) {

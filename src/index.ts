@@ -15,7 +15,9 @@ export { HealthBoard } from './health/board';
 export default {
   fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (isWithin(url.pathname, OPS_PREFIX) || url.hostname === env.ADMIN_HOST) {
+    // ADMIN_HOST read first: unset (the default), a proxied request pays no hostname read for it.
+    const adminHost = env.ADMIN_HOST;
+    if (isWithin(url.pathname, OPS_PREFIX) || (adminHost && url.hostname === adminHost)) {
       return app.fetch(request, env, ctx);
     }
     return proxy(request, url, env, ctx);

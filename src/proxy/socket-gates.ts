@@ -29,7 +29,7 @@ import {
   GATE_REQUEST_HEADERS,
   GATE_SOCKET_HEADER,
   gateNamed,
-  readGateFailure,
+  readGateAnswer,
   versionOf,
 } from '../wire/gate-protocol';
 import type { Forwarded } from './failover';
@@ -72,16 +72,15 @@ export async function throughGate(
   } finally {
     for (const header of GATE_REQUEST_HEADERS) headers.delete(header);
   }
-  const failure = await readGateFailure(answer);
-  if (failure?.failure === CLIENT_FULL) {
+  const read = await readGateAnswer(answer);
+  if ('response' in read) return { ok: true, response: read.response };
+  if (read.failure === CLIENT_FULL) {
     throw tooManyRequests(
       'too_many_websockets',
-      `too many open Co-browse WebSockets from this address: ${failure.detail}`,
+      `too many open Co-browse WebSockets from this address: ${read.detail}`,
     );
   }
-  return failure
-    ? { ok: false, failure: failure.failure, detail: failure.detail }
-    : { ok: true, response: answer };
+  return { ok: false, failure: read.failure, detail: read.detail };
 }
 
 /**

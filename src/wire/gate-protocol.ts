@@ -8,7 +8,7 @@
  * with the node's own answer (its 101 with the socket, or whatever else it said), or with an answer of
  * its own that carries GATE_FAILURE_HEADER when the node sent none. A node's answer never carries that
  * header: the gate removes it from every answer it passes on (its 101 too), and the Worker believes it
- * only on a 502 without a socket naming a known kind (readGateFailure), so no node can pose as the gate. The Worker sets all three headers
+ * only on a 502 without a socket naming a known kind (readGateAnswer), so no node can pose as the gate. The Worker sets all three headers
  * itself; whatever a client sent under those names is gone (headers.ts drops `x-cobrowse-*`).
  *
  * Tail consumer -> gate (`ended`): the trace of the gate's invocation that returned a socket completes
@@ -63,22 +63,26 @@ const GATE_REFUSALS: ReadonlySet<string> = new Set<GateRefusal>([
 ]);
 
 /**
- * The failure a gate reported, or undefined when `response` is the node's own answer. Only an answer
- * the gate could have built counts (a 502 with no socket, naming a known kind); the gate strips the
- * header from every node answer, and anything else that carries it is a node's answer, stripped of
- * it here too, so no node can pose as the gate (a node's 101 with `node-down` would move the client
- * to another node and orphan its socket).
+ * What a gate's answer is: the failure the gate reported, or the node's own answer. Only an answer the
+ * gate could have built counts as a failure (a 502 with no socket, naming a known kind). The gate strips
+ * the header from every node answer it passes on; should one still carry it, it is the node's answer,
+ * passed on without it, so no node can pose as the gate (a node's 101 with `node-down` would move the
+ * client to another node and orphan its socket).
  */
-export async function readGateFailure(
+export async function readGateAnswer(
   response: Response,
-): Promise<{ readonly failure: GateRefusal; readonly detail: string } | undefined> {
+): Promise<{ readonly failure: GateRefusal; readonly detail: string } | { readonly response: Response }> {
   const failure = response.headers.get(GATE_FAILURE_HEADER);
-  if (failure === null) return undefined;
+  if (failure === null) return { response };
   if (response.status === 502 && !response.webSocket && GATE_REFUSALS.has(failure)) {
     return { failure: failure as GateRefusal, detail: await response.text() };
   }
-  response.headers.delete(GATE_FAILURE_HEADER);
-  return undefined;
+  // A copy: a fetched answer's headers may be immutable.
+  const copy = response.webSocket
+    ? new Response(null, { status: 101, headers: response.headers, webSocket: response.webSocket })
+    : new Response(response.body, response);
+  copy.headers.delete(GATE_FAILURE_HEADER);
+  return { response: copy };
 }
 
 /** The deployed version: its id names the gates, its upload time orders versions. */

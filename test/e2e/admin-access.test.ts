@@ -7,7 +7,7 @@
 import { createSign, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './cluster';
 
 const ADMIN_TOKEN = 'access-admin-token-0123456789abcdef01234';
 const AUD = randomBytes(32).toString('hex');
@@ -61,7 +61,7 @@ afterAll(() => new Promise<void>((resolve) => keyServer.close(() => resolve())))
 describe('with ACCESS_TEAM_DOMAIN and ACCESS_AUD set', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], {
     ADMIN_TOKEN,
-    ADMIN_HOST: 'localhost',
+    ADMIN_HOST: TEST_ADMIN_HOST,
     // Read when the router starts, after the key server above is listening.
     get ACCESS_TEAM_DOMAIN() {
       return issuer;
@@ -69,7 +69,7 @@ describe('with ACCESS_TEAM_DOMAIN and ACCESS_AUD set', () => {
     ACCESS_AUD: AUD,
   });
   const admin = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
-    fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb${path}`, {
+    fetch(`${adminOrigin(cluster.router)}/__lb${path}`, {
       redirect: 'manual',
       ...init,
       headers,

@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chromiumPresent, useChromium } from './chromium';
-import { type Cluster, useCluster } from './cluster';
+import { adminOrigin, type Cluster, TEST_ADMIN_HOST, useCluster } from './cluster';
 
 const HOSTILE = fileURLToPath(new URL('../peers/hostile-page-node.mjs', import.meta.url));
 const ADMIN_TOKEN = 'admin-origin-token-0123456789abcdef0123';
@@ -101,10 +101,10 @@ describe.runIf(chromiumPresent())('the admin plane and a page served through the
   describe('with ADMIN_HOST=localhost', () => {
     const cluster = useCluster(
       ['CB_Server_1', 'CB_Server_2'],
-      { ADMIN_TOKEN, ROSTER_TOKEN, ADMIN_HOST: 'localhost' },
+      { ADMIN_TOKEN, ROSTER_TOKEN, ADMIN_HOST: TEST_ADMIN_HOST },
       { script: HOSTILE },
     );
-    const adminBase = () => cluster.router.url.replace('127.0.0.1', 'localhost');
+    const adminBase = () => adminOrigin(cluster.router);
 
     it('answers /__lb only on the admin host, and nothing else there', async () => {
       const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };

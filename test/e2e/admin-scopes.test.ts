@@ -6,7 +6,7 @@
  * `localhost` here, the visitors' `127.0.0.1`.
  */
 import { describe, expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './cluster';
 
 const ADMIN_TOKEN = 'scopes-admin-token-0123456789abcdef0123';
 const ROSTER_TOKEN = 'scopes-roster-token-0123456789abcdef012';
@@ -16,10 +16,10 @@ describe('with ROSTER_TOKEN and ADMIN_HOST set', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], {
     ADMIN_TOKEN,
     ROSTER_TOKEN,
-    ADMIN_HOST: 'localhost',
+    ADMIN_HOST: TEST_ADMIN_HOST,
   });
   const admin = (path: string, init: RequestInit = {}) =>
-    fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb${path}`, {
+    fetch(`${adminOrigin(cluster.router)}/__lb${path}`, {
       redirect: 'manual',
       ...init,
     });

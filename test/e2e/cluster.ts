@@ -74,3 +74,15 @@ export function useCluster<Router extends RunningRouter = RunningRouter>(
   });
   return cluster;
 }
+
+/**
+ * The tests' admin host: `localhost`, another host (and another site, to a browser) of the same local
+ * router, whose visitors use `127.0.0.1`. A test that sets `ADMIN_HOST: TEST_ADMIN_HOST` reaches /__lb
+ * at {@link adminOrigin}.
+ */
+export const TEST_ADMIN_HOST = 'localhost';
+
+/** The router's origin on the tests' admin host. */
+export function adminOrigin(router: RunningRouter): string {
+  return router.url.replace('127.0.0.1', TEST_ADMIN_HOST);
+}

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSocket } from './clients';
-import { type DemoNode, startNodes, useCluster } from './cluster';
+import { adminOrigin, type DemoNode, startNodes, TEST_ADMIN_HOST, useCluster } from './cluster';
 import { type SilentListener, startSilentListener } from './silent-listener';
 import { drive, errorsOf, sleep, startSession } from './traffic';
 
@@ -38,7 +38,7 @@ describe('the roster at runtime', () => {
     ROSTER_TOKEN,
     // The admin plane on a host of its own, so the roster page's forms work: `localhost`, while
     // visitors use 127.0.0.1.
-    ADMIN_HOST: 'localhost',
+    ADMIN_HOST: TEST_ADMIN_HOST,
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
     SLOW_START_S: 0,
@@ -57,12 +57,10 @@ describe('the roster at runtime', () => {
   });
 
   const status = async (): Promise<Status> =>
-    (await (
-      await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/status`, { headers: auth })
-    ).json()) as Status;
+    (await (await fetch(`${adminOrigin(cluster.router)}/__lb/status`, { headers: auth })).json()) as Status;
   const ids = async () => (await status()).nodes.map((node) => node.id);
   const change = (method: string, path: string, body?: unknown) =>
-    fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb${path}`, {
+    fetch(`${adminOrigin(cluster.router)}/__lb${path}`, {
       method,
       headers: { authorization: `Bearer ${ROSTER_TOKEN}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -217,12 +215,12 @@ describe('the roster at runtime', () => {
   it('is changed from the roster page: its forms add a node and edit its weight, with the page’s token', async () => {
     const browser = { authorization: `Basic ${btoa(`ops:${ADMIN_TOKEN}`)}`, 'sec-fetch-site': 'same-origin' };
     const page = await (
-      await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/roster`, { headers: browser })
+      await fetch(`${adminOrigin(cluster.router)}/__lb/roster`, { headers: browser })
     ).text();
     expect(page).toContain('data-node="CB_Server_1"');
     const token = /name="form-token" value="([0-9a-f]{64})"/.exec(page)?.[1] as string;
     const post = (path: string, fields: Record<string, string>) =>
-      fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb${path}`, {
+      fetch(`${adminOrigin(cluster.router)}/__lb${path}`, {
         method: 'POST',
         headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
@@ -253,7 +251,7 @@ describe('the roster at runtime', () => {
     expect(await ids()).not.toContain('CB_Server_4');
     // The page lists the changes, newest first, with who made them.
     const after = await (
-      await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/roster`, { headers: browser })
+      await fetch(`${adminOrigin(cluster.router)}/__lb/roster`, { headers: browser })
     ).text();
     expect(after).toContain('basic admin token from');
   });
@@ -282,9 +280,7 @@ describe('the roster at runtime', () => {
       expect(removing.status).toBe(202);
       const { deadline } = (await status()).roster.pendingRemovals.CB_Server_4 ?? { deadline: 0 };
       expect(deadline).toBeGreaterThan(Date.now());
-      const page = await (
-        await fetch(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/`, { headers: auth })
-      ).text();
+      const page = await (await fetch(`${adminOrigin(cluster.router)}/__lb/`, { headers: auth })).text();
       expect(page).toContain(`data-removal-deadline="${deadline}"`);
       expect(page).toContain(`forced at ${new Date(deadline).toISOString()}`);
       await expect.poll(ids, { timeout: 15_000, interval: 250 }).not.toContain('CB_Server_4');

@@ -6,14 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chromiumPresent, OUTPUT, useChromium } from './chromium';
-import { useCluster } from './cluster';
+import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './cluster';
 
 const ADMIN_TOKEN = 'page-test-token-81d3-0123456789abcde';
 
 describe.runIf(chromiumPresent())('the status page in Chromium', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {
     ADMIN_TOKEN,
-    ADMIN_HOST: 'localhost',
+    ADMIN_HOST: TEST_ADMIN_HOST,
     HEALTH_INTERVAL_MS: 500,
     HEALTH_TIMEOUT_MS: 300,
   });
@@ -25,7 +25,7 @@ describe.runIf(chromiumPresent())('the status page in Chromium', () => {
       viewport: { width: 390, height: 844 },
     });
     const page = await context.newPage();
-    const res = await page.goto(`${cluster.router.url.replace('127.0.0.1', 'localhost')}/__lb/`);
+    const res = await page.goto(`${adminOrigin(cluster.router)}/__lb/`);
     expect(res?.status()).toBe(200);
     const cards = page.locator('section.node');
     await expect.poll(() => cards.count()).toBe(3);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { openSocket } from './clients';
 import { useCluster } from './cluster';
 
@@ -111,4 +112,29 @@ it('logs the handshake as a WebSocket request', async () => {
     node: 'CB_Server_2',
     reason: 'sticky',
   });
+});
+
+it('believes no node that poses as the socket gate: a 101 with the gate’s failure header is the node’s socket', async () => {
+  const before = cluster.router.logs.length;
+  // The node adds the header the gate's own refusals carry to its 101 (issue 31, finding 5).
+  const posing = `${socketUrl()}?header=${encodeURIComponent('x-cobrowse-gate-failure: node-down')}`;
+  const upgrade = new Promise<Record<string, unknown>>((resolve) => {
+    const socket = new WebSocket(posing, { headers: pinned });
+    socket.once('upgrade', (res) => resolve(res.headers));
+    socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+    socket.once('message', () => socket.close());
+  });
+  const headers = await upgrade;
+  expect(headers.status).toBeUndefined();
+  expect(headers['x-cobrowse-node']).toBe('CB_Server_2');
+  expect(headers['x-cobrowse-gate-failure']).toBeUndefined();
+  const ws = await openSocket(posing, pinned);
+  expect(JSON.parse(await ws.next())).toMatchObject({ node: 'CB_Server_2', state: 'connected' });
+  ws.socket.send('still mine');
+  expect(JSON.parse(await ws.next())).toMatchObject({ node: 'CB_Server_2', echo: 'still mine' });
+  ws.socket.close();
+  await expect.poll(() => cluster.router.logs.length).toBeGreaterThan(before + 1);
+  for (const line of cluster.router.logs.slice(before)) {
+    expect(line).toMatchObject({ webSocket: true, status: 101, node: 'CB_Server_2', reason: 'sticky' });
+  }
 });
