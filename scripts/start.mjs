@@ -16,8 +16,13 @@ const nodes = await startDemoCluster([
   { id: 'CB_Server_3', port: 8703 },
 ]);
 const roster = JSON.stringify(nodes.map(({ id, url }) => ({ id, url })));
-// A fresh admin token per run, for the status page and the admin API of this local router only.
+// Fresh tokens per run, for the status page and the admin API of this local router only: the admin
+// token (status page, node actions) and the roster token (runtime roster changes).
 const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(24).toString('hex');
+const rosterToken = process.env.ROSTER_TOKEN ?? randomBytes(24).toString('hex');
+// The admin plane on a host of its own, as deployed (README "Deploying"): `localhost`, while the
+// visitors' pages are served at 127.0.0.1, so no page a node serves shares the status page's origin.
+const ADMIN_HOST = 'localhost';
 
 // Run wrangler's own script with this Node: killing that one PID then stops workerd too (killing npx would not).
 const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
@@ -40,6 +45,10 @@ const router = spawn(
     `NODES:${roster}`,
     '--var',
     `ADMIN_TOKEN:${adminToken}`,
+    '--var',
+    `ROSTER_TOKEN:${rosterToken}`,
+    '--var',
+    `ADMIN_HOST:${ADMIN_HOST}`,
   ],
   {
     stdio: 'inherit',
@@ -48,6 +57,7 @@ const router = spawn(
 );
 
 const base = `http://127.0.0.1:${ROUTER_PORT}`;
+const admin = `http://${ADMIN_HOST}:${ROUTER_PORT}`;
 
 /** How long the router may take to answer its own liveness check before the demo gives up. */
 const READY_WITHIN_MS = 60_000;
@@ -87,11 +97,13 @@ cobrowse-edge demo
   router:  ${base}  (workerd, via wrangler dev)
 
   open     ${base}/cobrowse/             demo page: start a session, open a WebSocket, long-poll
-           ${base}/__lb/                 status page (any user name, password ${adminToken})
+           ${admin}/__lb/                 status page (any user name, password ${adminToken});
+                                                  its roster page asks for the roster token ${rosterToken}
   try      curl -i -X POST ${base}/cobrowse/session      (note the gcbSessionServer cookie)
            curl -i -b 'gcbSessionServer=.CB_Server_2' ${base}/cobrowse/health
            curl -i '${base}/cobrowse/health?co-browse-node-id=CB_Server_3'
-           curl -s -H 'Authorization: Bearer ${adminToken}' ${base}/__lb/status
-           curl -s -X POST -H 'Authorization: Bearer ${adminToken}' ${base}/__lb/nodes/CB_Server_2/drain
+           curl -s -H 'Authorization: Bearer ${adminToken}' ${admin}/__lb/status
+           curl -s -X POST -H 'Authorization: Bearer ${adminToken}' ${admin}/__lb/nodes/CB_Server_2/drain
+           curl -s -X PUT -H 'Authorization: Bearer ${rosterToken}' -d '{"url":"http://127.0.0.1:8703","weight":2}' ${admin}/__lb/nodes/CB_Server_3
   stop     Ctrl+C
 `);
