@@ -104,6 +104,6 @@ cobrowse-edge demo
            curl -i '${base}/cobrowse/health?co-browse-node-id=CB_Server_3'
            curl -s -H 'Authorization: Bearer ${adminToken}' ${admin}/__lb/status
            curl -s -X POST -H 'Authorization: Bearer ${adminToken}' ${admin}/__lb/nodes/CB_Server_2/drain
-           curl -s -X PUT -H 'Authorization: Bearer ${rosterToken}' -d '{"url":"http://127.0.0.1:8703","weight":2}' ${admin}/__lb/nodes/CB_Server_3
+           curl -s -X PUT -H 'Authorization: Bearer ${rosterToken}' -H 'content-type: application/json' -d '{"url":"http://127.0.0.1:8703","weight":2}' ${admin}/__lb/nodes/CB_Server_3
   stop     Ctrl+C
 `);
