@@ -7,14 +7,16 @@
  *
  * A POST's body is read as the node reads it: CometD parses it as JSON (one message object, or an
  * array of them) and acts on each message by its `channel`, compared exactly; only `/meta/handshake`
- * creates a session, whatever else the message or its batch holds. Jetty's JSON parser, like
- * `JSON.parse`, keeps the last of duplicate keys, and whatever `JSON.parse` refuses the router does
- * not classify, so the two cannot read one body as different messages. Not classified, and so
- * counted as a possible new session: no body, a body not read whole (over REPLAY_BODY_BYTES), bytes
- * that are not UTF-8 JSON, a form (CometD's synchronous long-polling transport reads the `message`
- * parameters of the query and body instead), and a charset other than UTF-8 (CometD decodes by the
- * declared charset, in which bytes that are `"` or `\` in UTF-8 may be parts of other characters). Any
- * other Content-Type is read as JSON, as CometD's asynchronous transport (the default) reads it.
+ * creates a session, whatever else the message or its batch holds. CometD's JSON parsers (Jetty's,
+ * its default, and Jackson's) keep the last of duplicate keys, as `JSON.parse` does, and read any
+ * text `JSON.parse` accepts as the same values; what it refuses the router does not classify.
+ *
+ * Not classified, and so counted as a possible new session: no body, a body not read whole (over
+ * REPLAY_BODY_BYTES), bytes that are not UTF-8 JSON, a form (CometD's synchronous long-polling
+ * transport reads the `message` parameters of the query and body instead), and a charset other than
+ * UTF-8 (CometD decodes by the declared charset, in which bytes that are `"` or `\` in UTF-8 may be
+ * parts of other characters). Any other Content-Type is read as JSON, as CometD's asynchronous
+ * transport (the default) reads it.
  */
 
 /**
