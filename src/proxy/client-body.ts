@@ -21,16 +21,21 @@ export class ClientBody {
    */
   readonly stopped = this.stopper.signal;
 
-  /** `maxBytes` 0: no limit. */
-  constructor(source: ReadableStream<Uint8Array>, maxBytes: number) {
-    const reader = source.getReader();
+  /**
+   * `read` is the client's body, of which `prefix` was already taken (by a read that stopped at
+   * REPLAY_BODY_BYTES): the node gets the prefix first, then the rest as the client sends it.
+   * `maxBytes` 0: no limit; the prefix counts toward it.
+   */
+  constructor(read: ReadableStreamDefaultReader<Uint8Array>, maxBytes: number, prefix: Uint8Array[] = []) {
     let sent = 0;
     this.stream = new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
           let chunk: ReadableStreamReadResult<Uint8Array>;
           try {
-            chunk = await reader.read();
+            // Each prefix chunk is let go once the node has it.
+            const held = prefix.shift();
+            chunk = held ? { done: false, value: held } : await read.read();
           } catch (error) {
             this.stop('client-stopped');
             controller.error(error);
@@ -40,12 +45,12 @@ export class ClientBody {
           sent += chunk.value.byteLength;
           if (maxBytes > 0 && sent > maxBytes) {
             this.stop('too-large');
-            reader.cancel().catch(() => {});
+            read.cancel().catch(() => {});
             return controller.error(new Error(`the request body is larger than ${maxBytes} bytes`));
           }
           controller.enqueue(chunk.value);
         },
-        cancel: (reason) => reader.cancel(reason),
+        cancel: (reason) => read.cancel(reason),
       },
       // No read-ahead: a chunk is taken from the client only when the node wants one.
       { highWaterMark: 0 },

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/config';
 import { ClientBody } from './client-body';
+import { bodyEnded } from './proxy-errors';
 
 /**
  * Does forwarding `request` (whose method is `method`) send a body? Never for GET and HEAD: fetch()
@@ -15,7 +16,7 @@ export function sendsBody(request: Request, method: string): boolean {
 }
 
 export interface Outgoing {
-  /** What to send as the body: the client's stream, a copy read whole, or null. */
+  /** What to send as the body: the client's stream, a copy read whole (an ArrayBuffer), or null. */
   readonly body: BodyInit | null;
   /** Can it be sent again: no body, or a body read whole. */
   readonly replayable: boolean;
@@ -26,15 +27,49 @@ export interface Outgoing {
 export const NO_BODY: Outgoing = { body: null, replayable: true };
 
 /**
- * The body of a request that sends one (`headers` are its headers, read once by the proxy): read
- * whole when its declared length is at most REPLAY_BODY_BYTES, so it can be sent again if its node
- * turns out dead; else the client's stream, which can be sent once only.
+ * The body of a request that sends one (`headers` are its headers, read once by the proxy), read
+ * whole when it has at most REPLAY_BODY_BYTES, so it can be sent again if its node turns out dead and
+ * the rate limits can read its messages (session-start.ts); else the client's stream, which can be
+ * sent once only. A declared length decides at once. A body of unknown length (chunked) is read up to
+ * one chunk past the limit, never more: past it, what was read goes first and the rest streams.
  */
 export async function outgoingBody(request: Request, headers: Headers, config: Config): Promise<Outgoing> {
   const length = headers.get('content-length');
-  if (length !== null && Number(length) <= config.replayBodyBytes) {
+  const limit = config.replayBodyBytes;
+  if (length !== null && Number(length) <= limit) {
     return { body: await request.arrayBuffer(), replayable: true };
   }
-  const streamed = new ClientBody(request.body as ReadableStream<Uint8Array>, config.maxBodyBytes);
+  const read = (request.body as ReadableStream<Uint8Array>).getReader();
+  const prefix: Uint8Array[] = [];
+  if (length === null) {
+    const max = config.maxBodyBytes;
+    let bytes = 0;
+    for (;;) {
+      const chunk = await read.read().catch(() => {
+        throw bodyEnded('client-stopped', max);
+      });
+      if (chunk.done) return { body: joined(prefix, bytes), replayable: true };
+      prefix.push(chunk.value);
+      bytes += chunk.value.byteLength;
+      // MAX_BODY_BYTES holds here too: admission could check only a declared length.
+      if (max > 0 && bytes > max) {
+        read.cancel().catch(() => {});
+        throw bodyEnded('too-large', max);
+      }
+      if (bytes > limit) break;
+    }
+  }
+  const streamed = new ClientBody(read, config.maxBodyBytes, prefix);
   return { body: streamed.stream, replayable: false, streamed };
+}
+
+/** The chunks of a body read whole, as one buffer. */
+function joined(chunks: Uint8Array[], bytes: number): ArrayBuffer {
+  const whole = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole.buffer;
 }

@@ -138,7 +138,12 @@ async function routeAndForward(
   let pin = readPin(url, head.cookie, config);
   // Bodyless requests (nearly all) skip the await: it is measurable per request.
   const { body, replayable, streamed } = sendsBody(request, method)
-    ? await outgoingBody(request, headers, config)
+    ? await outgoingBody(request, headers, config).catch((error: unknown) => {
+        // A body of unknown length that stopped, or passed MAX_BODY_BYTES, while it was being read.
+        if (error instanceof EdgeError)
+          logAs({ node: null, reason: null, status: error.status, failure: error.code });
+        throw error;
+      })
     : NO_BODY;
   if (isLimited(method, webSocket)) {
     const limited = await limitRefusal(head, pin !== undefined, body, env);
@@ -157,7 +162,7 @@ async function routeAndForward(
     pin &&
     method === 'POST' &&
     !takesNewSessions(pin.node, availabilityOf, placement.loadOf) &&
-    isHandshake(path, body)
+    isHandshake(path, body, headers.get('content-type'))
   ) {
     pin = undefined;
   }

@@ -3,8 +3,9 @@
  * counted per Cloudflare location, per client key: an IPv4 address, or an IPv6 /64, the block one
  * subscriber gets):
  *
- * - `NEW_SESSION_LIMIT`: requests that may start a session: a POST that names no existing session
- *   (session-start.ts) or a WebSocket handshake without a pin. A pin does not exempt a POST: node ids
+ * - `NEW_SESSION_LIMIT`: requests that may start a session: a POST whose body is not, as the node
+ *   would read it, only messages of existing sessions (session-start.ts), or a WebSocket handshake
+ *   without a pin. A pin does not exempt a POST: node ids
  *   are public, every visitor's cookie carries one.
  * - `PINNED_REQUEST_LIMIT`: the other POSTs, those of sessions that exist (CometD connects and
  *   publishes), on a budget of their own, ten times larger.
@@ -78,7 +79,7 @@ export async function limitRefusal(
   env: Pick<Env, 'NEW_SESSION_LIMIT' | 'PINNED_REQUEST_LIMIT' | 'HANDSHAKE_LIMIT'>,
 ): Promise<EdgeError | undefined> {
   const key = clientKey(headers);
-  const newSession = webSocket ? !pinned : mayStartSession(body);
+  const newSession = webSocket ? !pinned : mayStartSession(body, headers.get('content-type'));
   if (newSession && (await overLimit(env.NEW_SESSION_LIMIT, key))) {
     return tooManyRequests(
       'too_many_new_sessions',

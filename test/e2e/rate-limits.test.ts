@@ -189,3 +189,159 @@ it('never puts a new session on a draining node, whatever its pin says; its old 
     });
   }
 });
+
+/** Node's fetch sends a stream without a Content-Length: `Transfer-Encoding: chunked`. */
+function chunked(text: string, chunkBytes = 16_384): RequestInit {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      controller.enqueue(bytes.slice(at, at + chunkBytes));
+      at += chunkBytes;
+    },
+  });
+  return { body, duplex: 'half' } as RequestInit;
+}
+
+/** A session's own `/meta/connect`, padded in its `ext` to exactly `size` bytes. */
+function ownMessageOf(size: number): string {
+  const head = '[{"channel":"/meta/connect","clientId":"3bd8pq1","ext":{"pad":"';
+  const tail = '"}}]';
+  return head + 'x'.repeat(size - head.length - tail.length) + tail;
+}
+
+const REPLAY_BODY_BYTES = 65_536;
+
+it(
+  'counts chunked CometD handshakes (no Content-Length) as new sessions: 600 through, then 429',
+  async () => {
+    await startInOneRateWindow(30_000);
+    const address = from('192.0.2.50');
+    const statuses = await statusesOf(LIMIT + 20, () =>
+      fetch(`${cluster.router.url}/cobrowse/session`, {
+        method: 'POST',
+        headers: { ...address, 'content-type': 'application/json;charset=UTF-8' },
+        ...chunked(
+          '[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]}]',
+        ),
+      }),
+    );
+    expect(statuses.filter((status) => status === 201)).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(20);
+
+    // A session's own messages, chunked, read whole up to REPLAY_BODY_BYTES: not new sessions.
+    const pinned = {
+      ...address,
+      cookie: 'gcbSessionServer=.CB_Server_1',
+      'content-type': 'application/json',
+    };
+    const atLimit = await fetch(`${cluster.router.url}/cobrowse/echo`, {
+      method: 'POST',
+      headers: pinned,
+      ...chunked(ownMessageOf(REPLAY_BODY_BYTES)),
+    });
+    expect(atLimit.status).toBe(200);
+    // The node got the bytes with their length: the body was read whole.
+    expect(await atLimit.json()).toMatchObject({
+      bytes: REPLAY_BODY_BYTES,
+      headers: { 'content-length': String(REPLAY_BODY_BYTES) },
+    });
+    // One byte more cannot be read whole, so it cannot be told from a handshake: a new session.
+    const overLimit = await fetch(`${cluster.router.url}/cobrowse/echo`, {
+      method: 'POST',
+      headers: pinned,
+      ...chunked(ownMessageOf(REPLAY_BODY_BYTES + 1)),
+    });
+    expect(overLimit.status).toBe(429);
+    expect(await overLimit.json()).toMatchObject({ error: 'too_many_new_sessions' });
+  },
+  TIMEOUT_MS,
+);
+
+it(
+  'counts bodies that name a clientId yet start a session as new sessions: 600 through, then 429',
+  async () => {
+    await startInOneRateWindow(30_000);
+    const address = from('192.0.2.51');
+    const json = { ...address, 'content-type': 'application/json;charset=UTF-8' };
+    // What an attacker sends so that "clientId" appears in the body: CometD still starts a session.
+    const attacks: { body: string; headers: Record<string, string> }[] = [
+      // "clientId" inside a string value.
+      {
+        body: '[{"channel":"/meta/handshake","version":"1.0","ext":{"note":"\\"clientId\\":\\"x\\""}}]',
+        headers: json,
+      },
+      // A clientId on the handshake itself: CometD ignores it and makes a new session.
+      { body: '{"channel":"/meta/handshake","version":"1.0","clientId":"3bd8pq1"}', headers: json },
+      // A handshake batched with a session's message.
+      {
+        body: '[{"channel":"/meta/connect","clientId":"3bd8pq1"},{"channel":"/meta/handshake"}]',
+        headers: json,
+      },
+      // Duplicate keys: the last channel is the one the node's JSON keeps.
+      {
+        body: '[{"channel":"/meta/connect","clientId":"3bd8pq1","channel":"/meta/handshake"}]',
+        headers: json,
+      },
+      // An escaped channel name is the same channel.
+      { body: '[{"channel":"\\/meta\\/handshake","clientId":"3bd8pq1"}]', headers: json },
+      // Not JSON, or a form (CometD's synchronous transport reads its `message` parameters).
+      {
+        body: 'message=[{"channel":"/meta/handshake"}]&"clientId"',
+        headers: { ...address, 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      // Another charset, in which the node may read other messages than UTF-8 shows.
+      {
+        body: '[{"channel":"/meta/connect","clientId":"3bd8pq1"}]',
+        headers: { ...address, 'content-type': 'application/json;charset=Shift_JIS' },
+      },
+    ];
+    const statuses = await statusesOf(LIMIT + 20, (i) => {
+      const attack = attacks[i % attacks.length] as (typeof attacks)[number];
+      return fetch(`${cluster.router.url}/cobrowse/session`, { method: 'POST', ...attack });
+    });
+    expect(statuses.filter((status) => status === 201)).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(20);
+
+    // The address's sessions go on: their messages, with a length or chunked, are theirs.
+    const pinned = { ...json, cookie: 'gcbSessionServer=.CB_Server_1' };
+    const own =
+      '[{"channel":"/meta/connect","clientId":"3bd8pq1"},{"channel":"/co-browse/x","clientId":"3bd8pq1"}]';
+    for (const init of [{ body: own }, chunked(own)]) {
+      const res = await fetch(`${cluster.router.url}/cobrowse/echo`, {
+        method: 'POST',
+        headers: pinned,
+        ...init,
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+  },
+  TIMEOUT_MS,
+);
+
+it('routes a chunked handshake pinned to a draining node as a new session: elsewhere', async () => {
+  const drained = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/drain`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(drained.status).toBe(200);
+  try {
+    const pin = { ...from('192.0.2.52'), cookie: 'gcbSessionServer=.CB_Server_1' };
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${cluster.router.url}/cobrowse/session`, {
+        method: 'POST',
+        headers: pin,
+        ...chunked('[{"channel":"/meta/handshake","version":"1.0"}]'),
+      });
+      expect(res.headers.get('x-cobrowse-node')).toBe('CB_Server_2');
+      await res.arrayBuffer();
+    }
+  } finally {
+    await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/enable`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+  }
+});

@@ -3,9 +3,6 @@ import { LOCK_MS, LoginLockout, MAX_FAILURES, WINDOW_MS } from '../../src/admin/
 import { parseConfig } from '../../src/config/config';
 import { ipv6Prefix64 } from '../../src/proxy/rate-limits';
 import { takesNewSessions } from '../../src/proxy/routing';
-import { isHandshake, mayStartSession } from '../../src/proxy/session-start';
-
-const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
 
 describe('an IPv6 client is counted by its /64', () => {
   it.each([
@@ -33,26 +30,6 @@ describe('failed admin logins', () => {
     const lockout = new LoginLockout();
     for (let i = 0; i < MAX_FAILURES; i++) lockout.failed('a', i);
     expect(lockout.failed('a', WINDOW_MS + MAX_FAILURES)).toBe(0);
-  });
-});
-
-describe('what the router can tell of a session start', () => {
-  it('a CometD handshake, by its URL or its body, is a new session', () => {
-    expect(isHandshake('/cobrowse/cometd/handshake', null)).toBe(true);
-    expect(isHandshake('/cobrowse/cometd', bytes('[{"channel":"/meta/handshake","version":"1.0"}]'))).toBe(
-      true,
-    );
-    expect(isHandshake('/cobrowse/cometd', bytes('[{"channel":"/meta/connect","clientId":"x"}]'))).toBe(
-      false,
-    );
-    expect(isHandshake('/cobrowse/cometd', new ReadableStream())).toBe(false);
-  });
-
-  it('a POST may start one unless it names its session (clientId) or streams (a DOM snapshot)', () => {
-    expect(mayStartSession(null)).toBe(true);
-    expect(mayStartSession(bytes('{}'))).toBe(true);
-    expect(mayStartSession(bytes('[{"channel":"/service/x","clientId":"3bd8"}]'))).toBe(false);
-    expect(mayStartSession(new ReadableStream())).toBe(false);
   });
 });
 
