@@ -9,9 +9,10 @@
  * - With Cloudflare Access configured, Access's assertion is required on every admin request, and is
  *   by itself the browser's login (no Basic prompt behind Access).
  *
- * A browser re-sends Basic credentials and Access's cookie on its own, so its state-changing requests
- * are held to more: they are taken only on the admin host (`ADMIN_HOST`: no proxied page shares that
- * origin; without it the page only reads, and changes take a Bearer token), only from the page itself
+ * A browser re-sends Basic credentials and Access's cookie on its own, so what it may do is held to
+ * more. Without the admin host (`ADMIN_HOST`: no proxied page shares that origin), its login serves only
+ * the pages the operator opens, reading (a script's fetch is refused), and changes take a Bearer token.
+ * State-changing requests are taken only on the admin host, only from the page itself
  * (`Sec-Fetch-Site: same-origin` or a matching `Origin`, and the page's form token), and a roster change
  * only with the roster token typed into its form. Bearer tokens are never sent by a browser on its own.
  *
@@ -78,7 +79,7 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
   if (!credentials) {
     if (accessIdentity === undefined) throw unauthorized();
     c.set('admin', { kind: 'access', roster: false, who: `Access: ${accessIdentity} from ${address}` });
-    return next();
+    return browserMayRead(c, next);
   }
   if (await overLimit(c.env.ADMIN_REQUEST_LIMIT, key)) {
     throw tooManyRequests('too_many_admin_requests', 'too many admin requests from this address');
@@ -100,8 +101,24 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
     roster: grant === 'roster',
     who: `${credentials.scheme} ${grant} token${by} from ${address}`,
   });
-  await next();
+  return credentials.scheme === 'bearer' ? next() : browserMayRead(c, next);
 });
+
+/**
+ * Without ADMIN_HOST, the admin plane shares its origin with every page the router serves: a browser's
+ * login there serves the pages the operator opens (navigations), never a script's request, which a
+ * page served through the router could send to read the status with the operator's login. Browsers
+ * that send no fetch metadata (`Sec-Fetch-Mode`) are taken as navigations.
+ */
+async function browserMayRead(c: Context<AppEnv>, next: () => Promise<void>): Promise<void> {
+  const mode = c.req.header('sec-fetch-mode');
+  if (c.get('config').admin.host || mode === undefined || mode === 'navigate') return next();
+  throw new EdgeError(
+    403,
+    'read_only_here',
+    'on this host a browser login serves the pages an operator opens, not a script: set ADMIN_HOST, or send Authorization: Bearer',
+  );
+}
 
 /** Counts a failed login at the board; throws the 429 when the key is locked out by it. */
 async function failedLogin(c: Context<AppEnv>, key: string): Promise<void> {

@@ -3,8 +3,7 @@
  * sent again, or the client's stream, which can be sent once only.
  */
 import type { Config } from '../config/config';
-import { ClientBody } from './client-body';
-import { bodyEnded } from './proxy-errors';
+import { type BodyEnd, ClientBody } from './client-body';
 
 /**
  * Does forwarding `request` (whose method is `method`) send a body? Never for GET and HEAD: fetch()
@@ -46,7 +45,7 @@ export async function outgoingBody(request: Request, headers: Headers, config: C
     let bytes = 0;
     for (;;) {
       const chunk = await read.read().catch(() => {
-        throw bodyEnded('client-stopped', max);
+        throw new BodyEndedEarly('client-stopped');
       });
       if (chunk.done) return { body: joined(prefix, bytes), replayable: true };
       prefix.push(chunk.value);
@@ -54,13 +53,20 @@ export async function outgoingBody(request: Request, headers: Headers, config: C
       // MAX_BODY_BYTES holds here too: admission could check only a declared length.
       if (max > 0 && bytes > max) {
         read.cancel().catch(() => {});
-        throw bodyEnded('too-large', max);
+        throw new BodyEndedEarly('too-large');
       }
       if (bytes > limit) break;
     }
   }
   const streamed = new ClientBody(read, config.maxBodyBytes, prefix);
   return { body: streamed.stream, replayable: false, streamed };
+}
+
+/** A body of unknown length ended early while it was read (`how`): the client's doing (proxy-errors.ts bodyEnded). */
+export class BodyEndedEarly extends Error {
+  constructor(readonly how: BodyEnd) {
+    super(`the request body ended early: ${how}`);
+  }
 }
 
 /** The chunks of a body read whole, as one buffer. */

@@ -17,7 +17,7 @@ import { placementFrom } from './balance';
 import { type AttemptFacts, nextStep } from './failover';
 import { forward } from './forward';
 import { isWebSocketHandshake, setsCookie } from './headers';
-import { NO_BODY, outgoingBody, sendsBody } from './outgoing-body';
+import { BodyEndedEarly, NO_BODY, outgoingBody, sendsBody } from './outgoing-body';
 import { mergeSlashes } from './path-policy';
 import {
   bodyEnded,
@@ -140,9 +140,10 @@ async function routeAndForward(
   const { body, replayable, streamed } = sendsBody(request, method)
     ? await outgoingBody(request, headers, config).catch((error: unknown) => {
         // A body of unknown length that stopped, or passed MAX_BODY_BYTES, while it was being read.
-        if (error instanceof EdgeError)
-          logAs({ node: null, reason: null, status: error.status, failure: error.code });
-        throw error;
+        if (!(error instanceof BodyEndedEarly)) throw error;
+        const ended = bodyEnded(error.how, config.maxBodyBytes);
+        logAs({ node: null, reason: null, status: ended.status, failure: error.how });
+        throw ended;
       })
     : NO_BODY;
   if (isLimited(method, webSocket)) {

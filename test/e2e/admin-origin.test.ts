@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chromiumPresent, useChromium } from './chromium';
 import { adminOrigin, type Cluster, TEST_ADMIN_HOST, useCluster } from './cluster';
+import { httpGet } from './raw-client';
 
 const HOSTILE = fileURLToPath(new URL('../peers/hostile-page-node.mjs', import.meta.url));
 const ADMIN_TOKEN = 'admin-origin-token-0123456789abcdef0123';
@@ -66,14 +67,15 @@ describe.runIf(chromiumPresent())('the admin plane and a page served through the
       { script: HOSTILE },
     );
 
-    it("the page's script reads the status page but changes nothing with the operator's login", async () => {
+    it("the page's script can neither read nor change anything with the operator's login", async () => {
       const { own } = await operatorOpens(
         chromium.browser,
         cluster.router.url,
         `${cluster.router.url}/cobrowse/page`,
       );
-      // Read-only on the visitors' host: the page is there, but has no form token to give away.
-      expect(own).toEqual({ roster: 200, token: false, put: 403, disable: 403 });
+      // On the visitors' host a browser's login serves what the operator opens, not a script, and
+      // changes nothing there.
+      expect(own).toEqual({ roster: 403, token: false, put: 403, disable: 403 });
       expect(await rosterState(cluster)).toEqual({
         ids: ['CB_Server_1', 'CB_Server_2'],
         firstMode: 'active',
@@ -81,8 +83,9 @@ describe.runIf(chromiumPresent())('the admin plane and a page served through the
     });
 
     it('says on the page why it has no buttons, and the API still takes a Bearer token', async () => {
-      const basic = { authorization: `Basic ${btoa(`ops:${ADMIN_TOKEN}`)}` };
-      const page = await (await fetch(`${cluster.router.url}/__lb/`, { headers: basic })).text();
+      const basic = { authorization: `Basic ${btoa(`ops:${ADMIN_TOKEN}`)}`, 'sec-fetch-mode': 'navigate' };
+      // node:http: fetch() always says `Sec-Fetch-Mode: cors`, as a script's request does.
+      const page = (await httpGet(`${cluster.router.url}/__lb/`, basic)).body;
       expect(page).toContain('Read-only on this host');
       expect(page).not.toContain('name="form-token"');
       const drain = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_2/drain`, {

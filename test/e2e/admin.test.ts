@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { useCluster } from './cluster';
 import { startInOneRateWindow } from './rate-window';
-import { sendRaw } from './raw-client';
+import { httpGet, sendRaw } from './raw-client';
 import { type Session, startSession } from './traffic';
 
 const ADMIN_TOKEN = 'test-admin-token-5f2b9c-0123456789ab';
@@ -211,11 +211,16 @@ describe('with ADMIN_TOKEN', () => {
     });
   });
 
-  it('accepts the token as a Basic password, for the browser page', async () => {
-    const res = await fetch(`${cluster.router.url}/__lb/`, { headers: basic(ADMIN_TOKEN) });
+  it('accepts the token as a Basic password, for the browser page the operator opens (not a script)', async () => {
+    // As a browser sends it when the operator opens the page (node:http: fetch() always says `cors`).
+    const opened = { ...basic(ADMIN_TOKEN), 'sec-fetch-mode': 'navigate' };
+    const res = await httpGet(`${cluster.router.url}/__lb/`, opened);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/html');
-    const html = await res.text();
+    // A script's request, as Node's fetch() sends it (`Sec-Fetch-Mode: cors`): refused.
+    const scripted = await fetch(`${cluster.router.url}/__lb/status`, { headers: basic(ADMIN_TOKEN) });
+    expect(scripted.status).toBe(403);
+    expect(res.headers['content-type']).toContain('text/html');
+    const html = res.body;
     for (const node of cluster.nodes) expect(html).toContain(`data-node="${node.id}"`);
   });
 

@@ -45,7 +45,13 @@ describe('wrangler.toml', () => {
   it('production declares every binding the Worker uses, as the default environment does', () => {
     const names = (env: Record<string, unknown>) => Object.keys(env).sort();
     expect(names(deployedEnv('production'))).toEqual(
-      [...names(deployedEnv(undefined)), 'ALLOWED_ORIGINS', 'COBROWSE_NET', 'LOCATION_HINT'].sort(),
+      [
+        ...names(deployedEnv(undefined)),
+        'ADMIN_HOST',
+        'ALLOWED_ORIGINS',
+        'COBROWSE_NET',
+        'LOCATION_HINT',
+      ].sort(),
     );
   });
 

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
-import { EdgeError } from '../../src/errors';
-import { outgoingBody } from '../../src/proxy/outgoing-body';
+import { BodyEndedEarly, outgoingBody } from '../../src/proxy/outgoing-body';
 
 const LIMIT = 1024;
 const CHUNK = 100;
@@ -82,13 +81,13 @@ describe('a body of unknown length', () => {
     expect(new Uint8Array(await new Response(out.body as ReadableStream).arrayBuffer())).toEqual(expected(1));
   });
 
-  it('over MAX_BODY_BYTES while it is read whole is refused before any node (413)', async () => {
+  it('over MAX_BODY_BYTES while it is read whole is refused before any node ', async () => {
     const { request } = chunked(600);
     const refused = await outgoingBody(request, request.headers, configWith({ MAX_BODY_BYTES: 500 })).catch(
       (error: unknown) => error,
     );
-    expect(refused).toBeInstanceOf(EdgeError);
-    expect((refused as EdgeError).status).toBe(413);
+    expect(refused).toBeInstanceOf(BodyEndedEarly);
+    expect((refused as BodyEndedEarly).how).toBe('too-large');
   });
 
   it('counts what was read first toward MAX_BODY_BYTES once it streams', async () => {
@@ -113,6 +112,6 @@ describe('a body of unknown length', () => {
     const refused = await outgoingBody(request, request.headers, configWith()).catch(
       (error: unknown) => error,
     );
-    expect((refused as EdgeError).status).toBe(400);
+    expect((refused as BodyEndedEarly).how).toBe('client-stopped');
   });
 });
