@@ -68,6 +68,10 @@ describe('a killed node', () => {
     await load.stop();
 
     console.log(`killed node: marked down ${downAt - killedAt} ms after SIGKILL`);
+    // Not vacuous: the killed node had sessions, and every session was asked after the kill.
+    expect(sessionsOf('CB_Server_2')).toHaveLength(2);
+    for (const session of sessions)
+      expect(session.answers.some((answer) => answer.at >= killedAt)).toBe(true);
     for (const session of sessionsOf('CB_Server_2')) {
       // Its first request after the kill already reaches another node, which ends the session.
       const first = firstAnswerAfter(session, killedAt);

@@ -43,9 +43,8 @@ function board() {
   return { calls, env };
 }
 const ctx = { waitUntil: () => {} };
-const flush = async () => {
-  for (let i = 0; i < 30; i++) await Promise.resolve();
-};
+/** Resolves after every microtask queued so far has run (a macrotask comes after them all). */
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A shared copy that never finds another isolate, and records what it was asked to share. */
 class RecordingSharedCopy extends SharedCopy {
@@ -139,9 +138,8 @@ describe('the health copy', () => {
     // The timer fires while that refresh is out (it is given up only after 2 s).
     await vi.advanceTimersByTimeAsync(600);
     calls[0]?.answer(snapshotAt(Date.now()));
-    await flush();
     // Once it lands, the counts go in a refresh of their own.
-    expect(calls).toHaveLength(2);
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
     expect(calls[1]?.report).toMatchObject({ isolate: 'isolate-a' });
   });
 
@@ -210,7 +208,8 @@ describe('the watches', () => {
     released.release();
     expect(watches.size).toBe(2);
     learn(snapshotAt(1000, ['n1']));
-    await flush();
+    await one.gone;
+    await settled();
     expect(woken).toEqual(['one']);
     expect(watches.size).toBe(1);
     two.release();
@@ -243,7 +242,7 @@ describe('the watches', () => {
     const late = watches.watch(node('n2'), config, {} as Pick<Env, 'HEALTH'>, ctx);
     let woken = false;
     late.gone.then(() => (woken = true));
-    await flush();
+    await settled();
     expect(woken).toBe(true);
     expect(watches.size).toBe(0);
   });

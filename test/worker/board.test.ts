@@ -6,6 +6,7 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { expect, it } from 'vitest';
 import type { HealthBoard } from '../../src/health/board';
 import { AT, COUNTERS } from '../../src/telemetry/counts';
+import { pathsSeenBy } from './demo-nodes';
 
 const HOUR = 3_600_000;
 let boards = 0;
@@ -19,6 +20,25 @@ async function freshBoard(): Promise<DurableObjectStub<HealthBoard>> {
 
 async function round(stub: DurableObjectStub<HealthBoard>): Promise<void> {
   expect(await runDurableObjectAlarm(stub)).toBe(true);
+}
+
+/** Health probes the `ok` node has received so far. */
+async function probesOfOk(): Promise<number> {
+  return (await pathsSeenBy('ok')).filter((path) => path === '/cobrowse/health').length;
+}
+
+/**
+ * Starts a round of checks and resolves once its probes are out (the `ok` node answered its own), with
+ * the round and whether it has ended: it still waits for the hung node's check (HEALTH_TIMEOUT_MS).
+ */
+async function roundUnderWay(stub: DurableObjectStub<HealthBoard>) {
+  const before = await probesOfOk();
+  const state = { ended: false };
+  const round = runDurableObjectAlarm(stub).finally(() => {
+    state.ended = true;
+  });
+  await expect.poll(probesOfOk).toBeGreaterThan(before);
+  return { round, state };
 }
 
 async function statusOf(stub: DurableObjectStub<HealthBoard>, id: string) {
@@ -159,9 +179,10 @@ it('keeps the traffic isolates hand over through an eviction; their gauges only 
 it('keeps failures reported during a round of checks: a pass from a probe sent before them erases nothing', async () => {
   // The round waits for the hung node's check (HEALTH_TIMEOUT_MS, 300 ms here): reports land meanwhile.
   const stub = await freshBoard();
-  const round = runDurableObjectAlarm(stub);
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  const { round, state } = await roundUnderWay(stub);
   await stub.reportFailure('ok', 'Network connection lost.');
+  // The report landed during the round, or this test proves nothing.
+  expect(state.ended).toBe(false);
   expect(await round).toBe(true);
   // Today's code reset it to 0 with the pass of the probe sent at the round's start.
   expect(await statusOf(stub, 'ok')).toMatchObject({ up: true, failures: 1 });
@@ -169,11 +190,11 @@ it('keeps failures reported during a round of checks: a pass from a probe sent b
 
 it('runs the check asked for during a round right after it, not a whole interval later', async () => {
   const stub = await freshBoard();
-  const round = runDurableObjectAlarm(stub);
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  const { round, state } = await roundUnderWay(stub);
   // HEALTH_FALL (2) failures: a check now is asked for, while the round's probes are still out.
   await stub.reportFailure('ok', 'Network connection lost.');
   await stub.reportFailure('ok', 'Network connection lost.');
+  expect(state.ended).toBe(false);
   const endedAt = Date.now();
   expect(await round).toBe(true);
   // The next round follows at once (the interval here is an hour): it checks `ok` again.
