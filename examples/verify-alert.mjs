@@ -1,4 +1,4 @@
-// Checks an alert from cobrowse-edge before it is trusted (README "Alerts"; the e2e tests run this file).
+// Checks an alert from cobrowse-edge before it is trusted (docs/operating.md "Alerts"; the e2e tests run this file).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** An older timestamp is a replay. */

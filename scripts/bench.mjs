@@ -86,7 +86,7 @@ buildWorker();
 
 /**
  * The router at its defaults logs failures and a sample, writes a sampled data point and keeps the
- * request id off the node's request (README "What it costs"); this one logs every request, writes every
+ * request id off the node's request (docs/costs.md "What it costs"); this one logs every request, writes every
  * point and sends every node the id, as the defaults did before issue 21.
  */
 const FULL_TELEMETRY = 'router, every telemetry setting on';

@@ -50,7 +50,7 @@ export interface Config {
   /**
    * Does each request's node get its id as `X-Request-Id` (to join a node's logs to ours)? The id is
    * logged and sent to the client either way. Default false: a field on the node's request costs a
-   * sticky GET about 1 % of its work (README "What it costs").
+   * sticky GET about 1 % of its work (docs/costs.md "What it costs").
    */
   readonly requestIdToNodes: boolean;
   /**
@@ -138,7 +138,7 @@ export const DEFAULTS = {
   // a node sends no headers while it holds a long-poll, so a shorter limit would fail healthy polls.
   CONNECT_TIMEOUT_MS: 45_000,
   ...HEALTH_DEFAULTS,
-  // What it costs (README): a log line and a data point per request would cost more than the request.
+  // What it costs (docs/costs.md): a log line and a data point per request would cost more than the request.
   LOG_REQUESTS: 'errors',
   LOG_SAMPLE_RATE: 0.01,
   ANALYTICS_SAMPLE_RATE: 0.05,
@@ -149,7 +149,7 @@ export const DEFAULTS = {
   // Jetty 9's HttpConfiguration.requestHeaderSize: what a Co-browse node accepts by default.
   MAX_HEADER_BYTES: 8192,
   MAX_BODY_BYTES: 0,
-  // Two gates share a cluster's sockets and handshakes; one board push reaches both (README "WebSockets").
+  // Two gates share a cluster's sockets and handshakes; one board push reaches both (docs/websockets.md).
   SOCKET_GATES: 2,
   // Ends are reported (tail/), so this only bounds sockets whose end report was lost: a day is longer
   // than any Co-browse session, so no healthy socket is cut, and what lost reports leave is bounded.

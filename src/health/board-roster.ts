@@ -32,7 +32,7 @@ const QUIET_BEFORE_REMOVAL_MS = 2 * HAND_OVER_MS;
 /**
  * When a removal asked without a deadline is forced: a client pinned to the node that keeps asking
  * (a tab left open, polling) would otherwise keep it in the roster for good. Half an hour, the
- * README's rolling-upgrade drain: a support call's Co-browse session ends on its own well before.
+ * docs/operating.md's rolling-upgrade drain: a support call's Co-browse session ends on its own well before.
  */
 export const REMOVAL_DEADLINE_S = 1800;
 

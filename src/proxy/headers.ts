@@ -102,7 +102,7 @@ export function upstreamRequestHeaders(incoming: Headers, edge: EdgeView): Heade
   for (const name of incoming.keys()) {
     if (HOP_BY_HOP_NAMES.has(name) || notForwarded(name)) {
       // Read only when present: workerd consumes a client's own `Connection` before the Worker runs
-      // (README "Forwarding"), so this is nearly never.
+      // (docs/routing-and-balancing.md "Forwarding"), so this is nearly never.
       if (name === 'connection') named = namedByConnection(incoming);
       headers.delete(name);
     }

@@ -4,7 +4,7 @@
  * `X-Cobrowse-Edge-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" under
  * ALERT_WEBHOOK_SECRET>`, so a changed timestamp breaks the signature and a receiver can refuse an old
  * one (a replay). The body carries the alert's unique id, signed with it, for refusing a repeat within
- * the tolerance (examples/verify-alert.mjs is the check the README shows).
+ * the tolerance (examples/verify-alert.mjs is the check docs/operating.md "Alerts" shows).
  */
 import { hmacSha256Hex } from '../hmac';
 

@@ -1,6 +1,6 @@
 /**
  * Workers Analytics Engine data points of proxied requests, for the per-location history the health
- * board does not keep (README "Operating it" has SQL for it). Written only when the `TRAFFIC` binding
+ * board does not keep (docs/operating.md "Traffic" has SQL for it). Written only when the `TRAFFIC` binding
  * (`[[analytics_engine_datasets]]`) is configured; the write is fire and forget, buffered by the
  * runtime, with no I/O on the request path.
  *
@@ -8,7 +8,7 @@
  * (weight 1); of routine requests, one in every 1/ANALYTICS_SAMPLE_RATE of each kind (node, reason,
  * status class) is written, with that interval as its weight, from a random phase per kind and
  * isolate. So `SUM(double3)` counts requests exactly to within one interval per kind and isolate,
- * without bias, at a twentieth of the points by default (README "What it costs").
+ * without bias, at a twentieth of the points by default (docs/costs.md "What it costs").
  *
  * Layout (SQL columns): index1 and blob1 the node; blob2 why it was chosen; blob3 the status class
  * the client got; blob4 the Cloudflare location (the CF-Ray suffix, `local` in local runs); blob5

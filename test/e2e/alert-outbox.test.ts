@@ -1,6 +1,6 @@
 /**
  * The alert outbox (src/telemetry/alerts.ts) against a real HTTP receiver on loopback: signature (as
- * the README's verifier, examples/verify-alert.mjs, checks it), body, backoff, give-up after the
+ * the verifier docs/operating.md shows, examples/verify-alert.mjs, checks it), body, backoff, give-up after the
  * delivery window, one delivery run at a time.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -44,7 +44,7 @@ function memoryKv() {
   };
 }
 
-it("signs the timestamp with the body, as the README's verifier checks it", async () => {
+it('signs the timestamp with the body, as the verifier in docs/operating.md checks it', async () => {
   const body = alertBody({ id: 'a', event: 'down', node: 'CB_Server_1', at: 1, cause: 'timeout' });
   const headers = await signedHeaders(body, SECRET, Date.now());
   expect(alertVerifier(SECRET)(headers, body)).toMatchObject({ ok: true, alert: { id: 'a' } });

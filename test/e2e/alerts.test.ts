@@ -1,6 +1,6 @@
 /**
- * Alerts to a webhook receiver on localhost (a real HTTP server that checks each one with the README's
- * verifier, examples/verify-alert.mjs): every node transition and "no node serving" arrives as JSON
+ * Alerts to a webhook receiver on localhost (a real HTTP server that checks each one with the verifier
+ * docs/operating.md shows, examples/verify-alert.mjs): every node transition and "no node serving" arrives as JSON
  * that Slack and generic receivers take, signed with HMAC-SHA256 of its timestamp and body; a replay
  * (the same try again, later, or with another timestamp) is refused; a receiver answering 500 gets the
  * same alert again after a backoff, and an alert it took is never sent again. The status page and JSON
@@ -52,7 +52,7 @@ beforeAll(async () => {
       const left = refuse.get(id) ?? 0;
       if (left > 0) refuse.set(id, left - 1);
       const verdict = left > 0 ? undefined : verify(req.headers, text);
-      // As the README says: 2xx for an alert taken and for a repeat, 401 for one that fails the check.
+      // As docs/operating.md "Alerts" says: 2xx for an alert taken and for a repeat, 401 for one that fails the check.
       const answered = verdict === undefined ? 500 : verdict.ok || verdict.reason === 'repeat' ? 200 : 401;
       received.push({
         at: Date.now(),
@@ -85,11 +85,11 @@ async function resend(headers: IncomingHttpHeaders, text: string): Promise<Recei
   return received.at(-1);
 }
 
-it('shows the verifier these tests run in the README, as it is', () => {
+it('shows the verifier these tests run in docs/operating.md "Alerts", as it is', () => {
   const verifier = readFileSync(new URL('../../examples/verify-alert.mjs', import.meta.url), 'utf8');
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../../docs/operating.md', import.meta.url), 'utf8');
   const fence = '```';
-  expect(readme).toContain(`\n${fence}js\n${verifier}${fence}\n`);
+  expect(doc).toContain(`\n${fence}js\n${verifier}${fence}\n`);
 });
 
 describe('alerts', () => {

@@ -1,5 +1,5 @@
 /**
- * The counts behind the bill (README "What it costs"), from a real run of the built router at the
+ * The counts behind the bill (docs/costs.md "What it costs"), from a real run of the built router at the
  * documented defaults: log lines, Analytics Engine data points and health board calls per proxied
  * request. A change that adds one of them per request fails here. Failures stay whole: every failed,
  * retried or moved request still gets its line and a point of weight 1.

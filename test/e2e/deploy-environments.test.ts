@@ -85,7 +85,7 @@ const RELIED_ON: { flag: string; off: string; since?: string }[] = [
 ];
 
 describe.each([undefined, 'production'])('the %s environment', (environment) => {
-  it('keeps what the router costs at its documented defaults (README "What it costs")', () => {
+  it('keeps what the router costs at its documented defaults (docs/costs.md "What it costs")', () => {
     const config = unstable_readConfig({ config: 'wrangler.toml', env: environment });
     // The runtime's own line per invocation would be a billed log event per request.
     expect(config.observability?.logs?.invocation_logs).toBe(false);

@@ -163,7 +163,7 @@ describe('per-node traffic, counted across the router and read back', () => {
       const countdown = page.locator('section[data-node="CB_Server_2"] [data-drain]');
       // The session's requests of the last minute still count: quiet only once they are a minute old.
       expect(await countdown.getAttribute('data-drain')).toBe('busy');
-      // The closed socket is no longer held: its end was reported (README "WebSockets").
+      // The closed socket is no longer held: its end was reported (docs/websockets.md).
       expect(await countdown.textContent()).toContain('0 WebSockets held, 0 requests in flight');
       await context.close();
     });

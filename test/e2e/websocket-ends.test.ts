@@ -115,7 +115,7 @@ async function churn(count: number, atOnce: number, round: number): Promise<numb
   return mostHeld;
 }
 
-it('10,000 sockets opened and ended: the gates held at most what was open, and none afterwards (memory: README "WebSockets")', async () => {
+it('10,000 sockets opened and ended: the gates held at most what was open, and none afterwards (memory: docs/websockets.md)', async () => {
   const ROUND = 5000;
   const AT_ONCE = 50;
   const before = await figures();
