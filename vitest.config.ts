@@ -43,8 +43,14 @@ export default defineConfig({
   test: {
     globalSetup: ['test/build-scripts.ts'],
     projects: [
-      // Pure parts, in Node.
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      // Pure parts, and static checks of the source (test/static: the import graph), in Node.
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/static/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
       // Inside workerd: the health board's alarms and storage, and the Worker's hot path.
       {
         plugins: [

@@ -10,8 +10,8 @@ import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { useCluster } from './cluster';
-import { sleep } from './traffic';
+import { useCluster } from './support/cluster';
+import { sleep } from './support/traffic';
 
 const ADMIN_TOKEN = 'abandoned-token-7c2f-0123456789abcdef';
 const IDS = ['CB_Server_1', 'CB_Server_2'];

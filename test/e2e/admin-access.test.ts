@@ -7,7 +7,7 @@
 import { createSign, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './cluster';
+import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './support/cluster';
 
 const ADMIN_TOKEN = 'access-admin-token-0123456789abcdef01234';
 const AUD = randomBytes(32).toString('hex');

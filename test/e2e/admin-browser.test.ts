@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPresent, useChromium } from './chromium';
-import { useCluster } from './cluster';
+import { chromiumPresent, useChromium } from './support/chromium';
+import { useCluster } from './support/cluster';
 
 const ADMIN_TOKEN = 'admin-browser-token-0123456789abcdef0';
 

@@ -5,8 +5,8 @@
  */
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DemoNode, startNodes } from './cluster';
-import { routersSharingOneBoard } from './shared-board';
+import { type DemoNode, startNodes } from './support/cluster';
+import { routersSharingOneBoard } from './support/shared-board';
 
 const ADMIN_TOKEN = 'lockout-token-0123456789abcdef012345';
 let nodes: DemoNode[];

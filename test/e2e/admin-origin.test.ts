@@ -9,9 +9,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { chromiumPresent, useChromium } from './chromium';
-import { adminOrigin, type Cluster, TEST_ADMIN_HOST, useCluster } from './cluster';
-import { httpGet } from './raw-client';
+import { chromiumPresent, useChromium } from './support/chromium';
+import { adminOrigin, type Cluster, TEST_ADMIN_HOST, useCluster } from './support/cluster';
+import { httpGet } from './support/raw-client';
 
 const HOSTILE = fileURLToPath(new URL('../peers/hostile-page-node.mjs', import.meta.url));
 const ADMIN_TOKEN = 'admin-origin-token-0123456789abcdef0123';

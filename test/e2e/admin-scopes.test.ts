@@ -6,7 +6,7 @@
  * `localhost` here, the visitors' `127.0.0.1`.
  */
 import { describe, expect, it } from 'vitest';
-import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './cluster';
+import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './support/cluster';
 
 const ADMIN_TOKEN = 'scopes-admin-token-0123456789abcdef0123';
 const ROSTER_TOKEN = 'scopes-roster-token-0123456789abcdef012';

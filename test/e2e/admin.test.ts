@@ -3,10 +3,10 @@
  * action does to routing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { useCluster } from './cluster';
-import { startInOneRateWindow } from './rate-window';
-import { httpGet, sendRaw } from './raw-client';
-import { type Session, startSession } from './traffic';
+import { useCluster } from './support/cluster';
+import { startInOneRateWindow } from './support/rate-window';
+import { httpGet, sendRaw } from './support/raw-client';
+import { type Session, startSession } from './support/traffic';
 
 const ADMIN_TOKEN = 'test-admin-token-5f2b9c-0123456789ab';
 const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };

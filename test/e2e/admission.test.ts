@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
-import { type DemoNode, startNodes } from './cluster';
-import { sendRaw } from './raw-client';
+import { type DemoNode, startNodes } from './support/cluster';
+import { sendRaw } from './support/raw-client';
 
 let nodes: DemoNode[];
 let router: { url: string; stop(): Promise<void> };

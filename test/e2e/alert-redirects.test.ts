@@ -6,8 +6,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { useCluster } from './cluster';
-import { readStatus } from './status';
+import { useCluster } from './support/cluster';
+import { readStatus } from './support/status';
 
 const ADMIN_TOKEN = 'redirects-token-0123456789abcdef012345';
 const SECRET = 'alert-secret-3c8d1e6f5a';

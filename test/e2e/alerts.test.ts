@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertVerifier } from '../../examples/verify-alert.mjs';
-import { useCluster } from './cluster';
+import { useCluster } from './support/cluster';
 
 const ADMIN_TOKEN = 'alerts-token-0123456789abcdef0123456';
 const SECRET = 'alert-secret-7f3e9c2a1b';

@@ -3,9 +3,9 @@
  * with `TRAFFIC` bound to a stand-in that records every point).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openSocket } from './clients';
-import { type DemoNode, startNodes } from './cluster';
-import { type RecordedRouter, startRecordedRouter } from './recorded-router';
+import { openSocket } from './support/clients';
+import { type DemoNode, startNodes } from './support/cluster';
+import { type RecordedRouter, startRecordedRouter } from './support/recorded-router';
 
 let nodes: DemoNode[];
 let router: RecordedRouter;

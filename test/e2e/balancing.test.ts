@@ -9,9 +9,9 @@
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { routersSharingOneBoard } from './shared-board';
-import { sleep } from './traffic';
+import { type DemoNode, rosterOf, startNodes } from './support/cluster';
+import { routersSharingOneBoard } from './support/shared-board';
+import { sleep } from './support/traffic';
 
 const ADMIN_TOKEN = 'balancing-token-0123456789abcdef0123';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];

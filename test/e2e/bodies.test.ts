@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { useCluster } from './support/cluster';
 
 const TEN_MB = 10 * 1024 * 1024;
 const pinned = { cookie: 'gcbSessionServer=.CB_Server_1' };

@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chromiumPresent, OUTPUT, useChromium } from './chromium';
-import { useCluster } from './cluster';
+import { chromiumPresent, OUTPUT, useChromium } from './support/chromium';
+import { useCluster } from './support/cluster';
 
 describe.runIf(chromiumPresent())('a Co-browse page in Chromium', () => {
   const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], {

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { useCluster } from './support/cluster';
 
 const SERVER = fileURLToPath(new URL('../peers/cometd-node.mjs', import.meta.url));
 const CLIENT = fileURLToPath(new URL('../peers/cometd-client.mjs', import.meta.url));

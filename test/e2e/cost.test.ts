@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closedPort } from '../../scripts/demo-cluster.mjs';
-import { type DemoNode, startNodes } from './cluster';
-import { type RecordedRouter, startRecordedRouter } from './recorded-router';
+import { type DemoNode, startNodes } from './support/cluster';
+import { type RecordedRouter, startRecordedRouter } from './support/recorded-router';
 
 const ADMIN_TOKEN = 'cost-token-0123456789abcdef012345678';
 const REQUESTS = 2000;

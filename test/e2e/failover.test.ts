@@ -4,9 +4,9 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { startDemoNode } from '../../scripts/demo-cluster.mjs';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
-import { ask, drive, errorsOf, type Session, sleep, startSession } from './traffic';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
+import { ask, drive, errorsOf, type Session, sleep, startSession } from './support/traffic';
 
 const HEALTH = { HEALTH_INTERVAL_MS: 500, HEALTH_TIMEOUT_MS: 300, HEALTH_FALL: 2, HEALTH_RISE: 2 };
 /** The detection bound the health settings promise for a hung node. */

@@ -4,7 +4,7 @@
  * as fast (its second failure asks for a check at once).
  */
 import { expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { useCluster } from './support/cluster';
 
 const ADMIN_TOKEN = 'failure-reports-token-0123456789abcd';
 // Checks a minute apart: every board call in this test is the router's own.

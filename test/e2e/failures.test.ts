@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useCluster } from './cluster';
-import { type RunningRouter, startRouter } from './router';
+import { useCluster } from './support/cluster';
+import { type RunningRouter, startRouter } from './support/router';
 
 const CONNECT_TIMEOUT_MS = 500;
 const REPLAY_BODY_BYTES = 1024;

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
 import {
   BOUND_MS,
   DOCUMENTED,
@@ -20,8 +20,8 @@ import {
   SLACK_MS,
   timed,
   wsUrl,
-} from './failover-scenarios';
-import { type Session, sleep, startSession } from './traffic';
+} from './support/failover-scenarios';
+import { type Session, sleep, startSession } from './support/traffic';
 
 const ADMIN_TOKEN = 'follows-health-token-0123456789abcde';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];

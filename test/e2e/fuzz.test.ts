@@ -13,9 +13,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
 import { jetty9Resolve } from '../models/jetty9-path';
-import { type DemoNode, startNodes } from './cluster';
-import { sendRaw } from './raw-client';
-import { type SilentListener, startSilentListener } from './silent-listener';
+import { type DemoNode, startNodes } from './support/cluster';
+import { sendRaw } from './support/raw-client';
+import { type SilentListener, startSilentListener } from './support/silent-listener';
 
 const CASES = 300;
 let nodes: DemoNode[];

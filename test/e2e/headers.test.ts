@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import { rosterOf, useCluster } from './cluster';
-import { httpGet } from './raw-client';
-import { startRouter } from './router';
+import { rosterOf, useCluster } from './support/cluster';
+import { httpGet } from './support/raw-client';
+import { startRouter } from './support/router';
 
 const cluster = useCluster(['CB_Server_1']);
 

@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
 import { HOP_BY_HOP } from '../../src/proxy/headers';
-import { type DemoNode, startNodes } from './cluster';
-import { httpGet } from './raw-client';
+import { type DemoNode, startNodes } from './support/cluster';
+import { httpGet } from './support/raw-client';
 
 let nodes: DemoNode[];
 let router: { url: string; stop(): Promise<void> };

@@ -11,9 +11,9 @@
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { type DemoNode, startNodes } from './cluster';
-import { routersSharingOneBoard } from './shared-board';
-import { sleep } from './traffic';
+import { type DemoNode, startNodes } from './support/cluster';
+import { routersSharingOneBoard } from './support/shared-board';
+import { sleep } from './support/traffic';
 
 const ADMIN_TOKEN = 'location-token-0123456789abcdef01234';
 const WINDOW_MS = 10_000;

@@ -9,9 +9,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { rosterOf, useCluster } from './cluster';
-import { startRouter } from './router';
-import { sleep } from './traffic';
+import { rosterOf, useCluster } from './support/cluster';
+import { startRouter } from './support/router';
+import { sleep } from './support/traffic';
 
 const ADMIN_TOKEN = 'open-sessions-token-4b7e-0123456789ab';
 const IDS = ['CB_Server_1', 'CB_Server_2'];

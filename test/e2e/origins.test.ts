@@ -4,8 +4,8 @@
  * node sees nothing of it.
  */
 import { describe, expect, it } from 'vitest';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
 
 const SITE = 'https://www.example.com';
 const AGENT_DESKTOP = 'https://agent.example.com';

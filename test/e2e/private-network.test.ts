@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cluster, useCluster } from './cluster';
+import { type Cluster, useCluster } from './support/cluster';
 import {
   DOCUMENTED,
   expectToldOnReconnect,
@@ -15,9 +15,9 @@ import {
   frozenNodeEndsEverything,
   killedNodeLosesNoNewSession,
   openSessionSocket,
-} from './failover-scenarios';
-import { BINDING, type PrivateRouter, startPrivateRouter } from './private-network';
-import { startSession } from './traffic';
+} from './support/failover-scenarios';
+import { BINDING, type PrivateRouter, startPrivateRouter } from './support/private-network';
+import { startSession } from './support/traffic';
 
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 const ADMIN_TOKEN = 'private-network-token-0123456789abcd';

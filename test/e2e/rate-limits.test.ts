@@ -5,9 +5,9 @@
  * CF-Connecting-IP header stands in for the address Cloudflare's front end would set.
  */
 import { expect, it } from 'vitest';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
-import { startInOneRateWindow } from './rate-window';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
+import { startInOneRateWindow } from './support/rate-window';
 
 const LIMIT = 600;
 const ADMIN_TOKEN = 'rate-limits-token-0123456789abcdef0123';

@@ -8,10 +8,10 @@
  * gets quiet is forced at its deadline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSocket } from './clients';
-import { adminOrigin, type DemoNode, startNodes, TEST_ADMIN_HOST, useCluster } from './cluster';
-import { type SilentListener, startSilentListener } from './silent-listener';
-import { drive, errorsOf, sleep, startSession } from './traffic';
+import { openSocket } from './support/clients';
+import { adminOrigin, type DemoNode, startNodes, TEST_ADMIN_HOST, useCluster } from './support/cluster';
+import { type SilentListener, startSilentListener } from './support/silent-listener';
+import { drive, errorsOf, sleep, startSession } from './support/traffic';
 
 const ADMIN_TOKEN = 'roster-token-0123456789abcdef0123456';
 const ROSTER_TOKEN = 'roster-changes-0123456789abcdef012345';

@@ -4,9 +4,9 @@
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { useCluster } from './cluster';
-import { httpGet, sendRaw } from './raw-client';
-import { sleep } from './traffic';
+import { useCluster } from './support/cluster';
+import { httpGet, sendRaw } from './support/raw-client';
+import { sleep } from './support/traffic';
 
 const ADMIN_TOKEN = 'security-test-token-0123456789abcdef01';
 const cluster = useCluster(['CB_Server_1'], {

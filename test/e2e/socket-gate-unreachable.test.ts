@@ -7,9 +7,9 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
-import { openSocket } from './clients';
-import { type DemoNode, rosterOf, startNodes } from './cluster';
-import { sleep } from './traffic';
+import { openSocket } from './support/clients';
+import { type DemoNode, rosterOf, startNodes } from './support/cluster';
+import { sleep } from './support/traffic';
 
 const { Miniflare, convertV4MiniflareOptions } = createRequire(import.meta.url)('miniflare');
 const ADMIN_TOKEN = 'gate-unreachable-token-0123456789abc';

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as SocketIoClient from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { useCluster } from './cluster';
+import { useCluster } from './support/cluster';
 
 // Through require: the ESM entry resolves to the browser build inside the test runner, which has no XHR.
 const { io }: typeof SocketIoClient = createRequire(import.meta.url)('socket.io-client');

@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chromiumPresent, OUTPUT, useChromium } from './chromium';
-import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './cluster';
+import { chromiumPresent, OUTPUT, useChromium } from './support/chromium';
+import { adminOrigin, TEST_ADMIN_HOST, useCluster } from './support/cluster';
 
 const ADMIN_TOKEN = 'page-test-token-81d3-0123456789abcde';
 

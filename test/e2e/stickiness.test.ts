@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
-import { sendRaw } from './raw-client';
-import { type SilentListener, startSilentListener } from './silent-listener';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
+import { sendRaw } from './support/raw-client';
+import { type SilentListener, startSilentListener } from './support/silent-listener';
 
 // Every request's line (the default logs failures and a sample of the rest).
 const cluster = useCluster(['CB_Server_1', 'CB_Server_2', 'CB_Server_3'], { LOG_REQUESTS: 'all' });

@@ -7,11 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { chromiumPresent, OUTPUT, useChromium } from './chromium';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
-import { prometheusPresent, startPrometheus } from './prometheus';
-import { sleep, startSession } from './traffic';
+import { chromiumPresent, OUTPUT, useChromium } from './support/chromium';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
+import { prometheusPresent, startPrometheus } from './support/prometheus';
+import { sleep, startSession } from './support/traffic';
 
 const ADMIN_TOKEN = 'telemetry-token-5d1e-0123456789abcde';
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];

@@ -4,9 +4,9 @@
  * a short test setting shows the backstop at work (the default is a day).
  */
 import { expect, it } from 'vitest';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
-import { readStatus } from './status';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
+import { readStatus } from './support/status';
 
 const ADMIN_TOKEN = 'websocket-backstop-token-0123456789ab';
 /** The shortest backstop the config accepts. */

@@ -5,11 +5,11 @@
  * gate's memory follows what is open, not how many handshakes it saw.
  */
 import { expect, it } from 'vitest';
-import { openPinned } from './clients';
-import { useCluster } from './cluster';
-import { routerMemoryMiB } from './process-memory';
-import { readStatus } from './status';
-import { sleep } from './traffic';
+import { openPinned } from './support/clients';
+import { useCluster } from './support/cluster';
+import { routerMemoryMiB } from './support/process-memory';
+import { readStatus } from './support/status';
+import { sleep } from './support/traffic';
 
 const ADMIN_TOKEN = 'websocket-ends-token-0123456789abcdef';
 const cluster = useCluster(['CB_Server_1', 'CB_Server_2'], { ADMIN_TOKEN });

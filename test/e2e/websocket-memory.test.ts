@@ -5,10 +5,10 @@
  * reading its socket, and DOM-snapshot-sized bursts, while another session's echoes keep their time.
  */
 import { expect, it } from 'vitest';
-import { openSocket, type RecordedSocket } from './clients';
-import { useCluster } from './cluster';
-import { routerMemoryMiB } from './process-memory';
-import { sleep } from './traffic';
+import { openSocket, type RecordedSocket } from './support/clients';
+import { useCluster } from './support/cluster';
+import { routerMemoryMiB } from './support/process-memory';
+import { sleep } from './support/traffic';
 
 const cluster = useCluster(['CB_Server_1', 'CB_Server_2']);
 const socketTo = (node: string) =>

@@ -6,11 +6,11 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type WebSocketType from 'ws';
-import { openPinned } from './clients';
-import { type DemoNode, useCluster } from './cluster';
-import { startRouter } from './router';
-import { readStatus } from './status';
-import { sleep } from './traffic';
+import { openPinned } from './support/clients';
+import { type DemoNode, useCluster } from './support/cluster';
+import { startRouter } from './support/router';
+import { readStatus } from './support/status';
+import { sleep } from './support/traffic';
 
 const WebSocket: typeof WebSocketType = createRequire(import.meta.url)('ws');
 const ADMIN_TOKEN = 'websocket-share-token-0123456789abcd';

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { openSocket } from './clients';
-import { useCluster } from './cluster';
+import { openSocket } from './support/clients';
+import { useCluster } from './support/cluster';
 
 // A header limit far below the socket's life: the limit must not cut an open socket.
 const CONNECT_TIMEOUT_MS = 300;

@@ -5,7 +5,7 @@
  * every log line it writes kept.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
-import { deployment, ROUTER_RUNTIME, routerWorker } from '../../scripts/bench/targets.mjs';
+import { deployment, ROUTER_RUNTIME, routerWorker } from '../../../scripts/bench/targets.mjs';
 import type { DemoNode } from './cluster';
 
 const DATASET_STAND_IN = `import { WorkerEntrypoint } from 'cloudflare:workers';

@@ -11,7 +11,7 @@
  *   empty: the proof that no node behind the binding was contacted around it, and that nothing leaves
  *   this machine.
  */
-import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
+import { deployment, routerWorker, startMiniflare } from '../../../scripts/bench/targets.mjs';
 import type { DemoNode } from './cluster';
 import type { RunningRouter } from './router';
 

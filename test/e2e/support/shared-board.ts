@@ -5,7 +5,7 @@
  * reaches the first router.
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
-import { deployment, ROUTER_RUNTIME } from '../../scripts/bench/targets.mjs';
+import { deployment, ROUTER_RUNTIME } from '../../../scripts/bench/targets.mjs';
 
 /** `count` routers named `router-0` ... with these bindings. */
 export function routersSharingOneBoard(count: number, bindings: Record<string, unknown>): Miniflare {

@@ -1,7 +1,7 @@
 /** Demo Co-browse nodes as real child processes, and the router in front of them, for the tests. */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { startDemoCluster } from '../../scripts/demo-cluster.mjs';
+import { startDemoCluster } from '../../../scripts/demo-cluster.mjs';
 import { type RunningRouter, startRouter } from './router';
 
 export interface DemoNode {

@@ -4,7 +4,7 @@
  * the clients see, and when. The health settings and bounds are the issue's ("Failover follows health").
  */
 import { expect } from 'vitest';
-import { DEFAULTS } from '../../src/config/config';
+import { DEFAULTS } from '../../../src/config/config';
 import { openSocket, type RecordedSocket } from './clients';
 import type { Cluster } from './cluster';
 import { type Session, sleep, startSession } from './traffic';

@@ -8,7 +8,7 @@
  */
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { SCRIPTS } from '../../scripts/build-worker.mjs';
+import { SCRIPTS } from '../../../scripts/build-worker.mjs';
 
 export interface RunningRouter {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
