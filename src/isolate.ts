@@ -12,6 +12,7 @@
  * | `watches` (proxy/in-flight.ts) | requests waiting for headers and streams in flight | the request that owns the work (watch, release); a newer health copy (its node went) |
  * | `points` (telemetry/analytics.ts) | per kind of routine request, how many were seen (which data point to write) | the proxy handler as it answers |
  * | `live` (config/live-config.ts) | the config with the board's roster (runtime changes) | a request that finds a health copy whose roster differs from the last one |
+ * | `gateTrouble` (log.ts LogThrottle) | when a handshake that could reach no socket gate was last logged | a WebSocket handshake whose gate is unreachable |
  * | `lockouts` (admin/lockout-memory.ts) | client keys the board locked out of the admin plane, until when | an admin request the board refused |
  * | `accessKeys` (admin/access.ts) | Cloudflare Access's signing keys | an admin request whose assertion names a key not held, or when they are an hour old |
  *
@@ -27,6 +28,7 @@ import { LiveConfig } from './config/live-config';
 import { configFor } from './config/load';
 import { SharedCopy } from './health/shared-copy';
 import { HealthCopy } from './health/snapshot';
+import { LogThrottle } from './log';
 import { Watches } from './proxy/in-flight';
 import { PointSampler } from './telemetry/analytics';
 import { Tally } from './telemetry/tally';
@@ -38,6 +40,8 @@ export class Isolate {
   readonly health = new HealthCopy(this.tally, this.shared);
   readonly watches = new Watches(this.health);
   readonly points = new PointSampler();
+  /** Handshakes that bypass the gates are logged at most once a minute. */
+  readonly gateTrouble = new LogThrottle(60_000);
   readonly lockouts = new LockoutMemory();
   readonly accessKeys = new AccessKeys();
   private readonly live = new LiveConfig();

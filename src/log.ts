@@ -59,3 +59,21 @@ export function requestLine(
   if (mode === 'all' || !routine) return WHOLE;
   return Math.random() < sampleRate ? { sampleRate } : undefined;
 }
+
+/**
+ * At most one line per `everyMs` for a condition that may repeat on every request (a binding down):
+ * the first tells the operator, the rest would only flood the log. Its state belongs to its owner
+ * (the isolate's `gateTrouble`); time is passed in.
+ */
+export class LogThrottle {
+  private loggedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly everyMs: number) {}
+
+  /** Should a line be written at `now`? If so, the next one waits `everyMs`. */
+  due(now: number): boolean {
+    if (now - this.loggedAt < this.everyMs) return false;
+    this.loggedAt = now;
+    return true;
+  }
+}

@@ -185,12 +185,14 @@ async function routeAndForward(
     bodyStopped: streamed?.stopped,
     // Handshakes only: a client over its share of open sockets gets its 429 logged like any refusal.
     throughGate: (node: NodeConfig, gateTarget: string, headers: Headers) =>
-      throughGate(env, config, node, gateTarget, headers, clientKey(head.headers)).catch((error) => {
-        if (error instanceof EdgeError) {
-          logAs({ node: node.id, reason: chosen.reason, status: error.status, failure: error.code });
-        }
-        throw error;
-      }),
+      throughGate(env, config, node, gateTarget, headers, clientKey(head.headers), isolate.gateTrouble).catch(
+        (error) => {
+          if (error instanceof EdgeError) {
+            logAs({ node: node.id, reason: chosen.reason, status: error.status, failure: error.code });
+          }
+          throw error;
+        },
+      ),
   };
 
   for (;;) {

@@ -19,7 +19,7 @@
 import type { AppEnv } from '../app-env';
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
-import { logEvent } from '../log';
+import { type LogThrottle, logEvent } from '../log';
 import {
   CLIENT_FULL,
   GATE_CLIENT_HEADER,
@@ -35,15 +35,11 @@ import {
 import type { Forwarded } from './failover';
 import { tooManyRequests } from './rate-limits';
 
-const DEGRADED_LOG_MS = 60_000;
-/** When this isolate last logged a handshake that bypassed the gates (its one piece of state). */
-let degradedLoggedAt = Number.NEGATIVE_INFINITY;
-
 /**
  * Sends a handshake for `node` (headers as the node may see them) from `client` (its client key)
  * through a socket gate: the node's answer, the failure the gate saw, or undefined when no gate could
- * be reached (then the caller opens the socket itself). Throws the 429 when the client already holds
- * its share of open sockets.
+ * be reached (then the caller opens the socket itself, and `trouble` says whether to log it). Throws
+ * the 429 when the client already holds its share of open sockets.
  */
 export async function throughGate(
   env: AppEnv['Bindings'],
@@ -52,6 +48,7 @@ export async function throughGate(
   target: string,
   headers: Headers,
   client: string,
+  trouble: LogThrottle,
 ): Promise<Forwarded | undefined> {
   const name = `${versionOf(env).id}:${gateShard(client, config.sockets.gates)}`;
   const gate = gateNamed(env, name, config.locationHint);
@@ -63,9 +60,7 @@ export async function throughGate(
   try {
     answer = await gate.fetch(GATE_ORIGIN + target, { headers });
   } catch (error) {
-    const now = Date.now();
-    if (now - degradedLoggedAt >= DEGRADED_LOG_MS) {
-      degradedLoggedAt = now;
+    if (trouble.due(Date.now())) {
       logEvent('socket gate unreachable', { gate: name, node: node.id, error: String(error) }, 'error');
     }
     return undefined;
