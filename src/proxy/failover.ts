@@ -16,7 +16,7 @@
  * - A bodyless GET, HEAD or OPTIONS is safe to send anywhere: without a pin at once, pinned once its
  *   owner is known to be gone.
  */
-import type { FailureKind as CountedFailureKind } from '../telemetry/counts';
+import type { FailureKind } from '../telemetry/counts';
 
 /**
  * How an attempt ended without an answer from the node: one of the failure kinds counted per node
@@ -25,13 +25,13 @@ import type { FailureKind as CountedFailureKind } from '../telemetry/counts';
  * CONNECT_TIMEOUT_MS while the node still passed its checks), `node-down` (the health board marked the
  * node down, or an operator disabled it, while the request waited).
  */
-export type FailureKind = Exclude<CountedFailureKind, 'status'>;
+export type NoAnswer = Exclude<FailureKind, 'status'>;
 
 /** How one attempt at a node ended: its answer, or how it failed. */
-export type Forwarded =
+export type AttemptOutcome =
   | { readonly ok: true; readonly response: Response }
   /** The node sent no response headers. */
-  | { readonly ok: false; readonly failure: FailureKind; readonly detail: string };
+  | { readonly ok: false; readonly failure: NoAnswer; readonly detail: string };
 
 export interface AttemptFacts {
   /** Did the request name its node (cookie or parameter)? */
@@ -62,7 +62,7 @@ function elsewhere(facts: AttemptFacts): NextStep {
  * before one, true when a fresh connection to the node was refused, false when the node answered (or
  * the check could not tell).
  */
-export function nextStep(facts: AttemptFacts, failure: FailureKind, confirmedDead?: boolean): NextStep {
+export function nextStep(facts: AttemptFacts, failure: NoAnswer, confirmedDead?: boolean): NextStep {
   if (failure === 'timeout') return FAIL;
   if (facts.safeWithoutBody && (failure === 'node-down' || !facts.pinned)) return elsewhere(facts);
   if (!facts.replayable) return FAIL;

@@ -7,7 +7,7 @@
 import type { NodeConfig } from '../config/roster';
 import { AT } from '../telemetry/counts';
 import type { Lease, Tally, WorkPhase } from '../telemetry/tally';
-import type { Forwarded } from './failover';
+import type { AttemptOutcome } from './failover';
 import { adaptResponseHeaders, REQUEST_ID_HEADER, upstreamRequestHeaders } from './headers';
 import type { Watch } from './in-flight';
 import type { RequestHead } from './request-head';
@@ -73,7 +73,7 @@ export interface ForwardOptions {
     node: NodeConfig,
     target: string,
     headers: Headers,
-  ) => Promise<Forwarded | undefined>;
+  ) => Promise<AttemptOutcome | undefined>;
 }
 
 /**
@@ -89,7 +89,7 @@ export async function forward(
   incomingUrl: URL,
   node: NodeConfig,
   options: ForwardOptions,
-): Promise<Forwarded> {
+): Promise<AttemptOutcome> {
   const { head } = options;
   const headers = upstreamRequestHeaders(head.headers, {
     clientIp: head.headers.get('cf-connecting-ip') ?? undefined,

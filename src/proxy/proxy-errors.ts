@@ -7,7 +7,7 @@
 import type { UnofficialStatusCode } from 'hono/utils/http-status';
 import { EdgeError } from '../errors';
 import type { BodyEnd } from './client-body';
-import type { FailureKind } from './failover';
+import type { NoAnswer } from './failover';
 
 /** Seconds a client is asked to wait when no node can take its request. */
 const RETRY_AFTER_S = 5;
@@ -64,14 +64,14 @@ export function bodyEnded(how: BodyEnd, maxBodyBytes: number): EdgeError {
     : new EdgeError(400, 'body_incomplete', 'the client stopped sending the request body');
 }
 
-const FAILURE_CODES: Record<FailureKind, string> = {
+const FAILURE_CODES: Record<NoAnswer, string> = {
   timeout: 'node_timeout',
   unreachable: 'node_unreachable',
   'node-down': 'node_down',
 };
 
 /** Node `nodeId` failed the request (`failure`, described by `detail`) and it cannot go elsewhere. */
-export function nodeFailed(nodeId: string, failure: FailureKind, detail: string): EdgeError {
+export function nodeFailed(nodeId: string, failure: NoAnswer, detail: string): EdgeError {
   const timeout = failure === 'timeout';
   return new EdgeError(
     timeout ? 504 : 502,

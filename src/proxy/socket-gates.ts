@@ -32,7 +32,7 @@ import {
   readGateAnswer,
   versionOf,
 } from '../wire/gate-protocol';
-import type { Forwarded } from './failover';
+import type { AttemptOutcome } from './failover';
 import { tooManyRequests } from './rate-limits';
 
 /**
@@ -49,7 +49,7 @@ export async function throughGate(
   headers: Headers,
   client: string,
   trouble: LogThrottle,
-): Promise<Forwarded | undefined> {
+): Promise<AttemptOutcome | undefined> {
   const name = `${versionOf(env).id}:${gateShard(client, config.sockets.gates)}`;
   const gate = gateNamed(env, name, config.locationHint);
   headers.set(GATE_NODE_HEADER, node.id);

@@ -22,13 +22,13 @@
  */
 import type { LocationHint } from '../config/config';
 import type { RosterView } from '../config/live-config';
-import type { FailureKind } from '../proxy/failover';
+import type { NoAnswer } from '../proxy/failover';
 import type { TrafficReport } from '../telemetry/counts';
 
 export const GATE_ORIGIN = 'https://gate';
 /** The roster id of the node to open the socket to; the gate looks it up in its own roster. */
 export const GATE_NODE_HEADER = 'x-cobrowse-gate-node';
-/** On the gate's own answer: how the attempt ended ({@link FailureKind}); the body says why. */
+/** On the gate's own answer: how the attempt ended ({@link NoAnswer}); the body says why. */
 export const GATE_FAILURE_HEADER = 'x-cobrowse-gate-failure';
 /** The gate's name (`<version>:<shard>`), for the tail consumer to find it again. */
 export const GATE_NAME_HEADER = 'x-cobrowse-gate-name';
@@ -47,7 +47,7 @@ export const GATE_REQUEST_HEADERS = [
 export const CLIENT_FULL = 'client-full';
 
 /** Why a gate answered itself: how the node attempt failed, or the client's share is taken. */
-export type GateRefusal = FailureKind | typeof CLIENT_FULL;
+export type GateRefusal = NoAnswer | typeof CLIENT_FULL;
 
 /** The gate's answer for a handshake the node did not answer, or that it refused. */
 export function gateFailure(failure: GateRefusal, detail: string): Response {
