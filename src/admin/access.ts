@@ -9,7 +9,7 @@
  * not among them (Access rotates its keys) fetches them again, at most once per REFETCH_MS, so a
  * flood of forged assertions with made-up key ids costs one fetch, not one per request.
  */
-import { verifyWithJwks } from 'hono/jwt';
+import { decode, verifyWithJwks } from 'hono/jwt';
 import type { AccessConfig } from '../config/admin-config';
 
 /** The header Access adds to the requests it lets through. */
@@ -95,12 +95,9 @@ async function fetchKeys(url: string, now: number): Promise<KeySet> {
 
 /** The `kid` of a JWT's header, or undefined when the text is not a JWT with one. */
 function keyIdOf(token: string): string | undefined {
-  const [header] = token.split('.');
   try {
-    const parsed = JSON.parse(atob((header ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as {
-      kid?: unknown;
-    };
-    return typeof parsed.kid === 'string' ? parsed.kid : undefined;
+    const { kid } = decode(token).header as { kid?: unknown };
+    return typeof kid === 'string' ? kid : undefined;
   } catch {
     return undefined;
   }

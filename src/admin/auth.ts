@@ -31,7 +31,7 @@ import { isolate } from '../isolate';
 import { clientKey, overLimit, tooManyRequests } from '../proxy/rate-limits';
 import { ACCESS_ASSERTION_HEADER } from './access';
 import { type AdminCredential, presented, sameToken, tokenGrant } from './credentials';
-import { acceptedFormTokens, FORM_TOKEN_FIELD, isForm, ROSTER_TOKEN_FIELD } from './form-token';
+import { acceptedFormTokens, FORM_TOKEN_FIELD, formOf, ROSTER_TOKEN_FIELD } from './form-token';
 import { LOCK_MS } from './login-lockout';
 
 const LOCKED_OUT = `too many failed admin logins from this address: try again in ${LOCK_MS / 1000} s`;
@@ -170,7 +170,7 @@ async function fromTheAdminPage(c: Context<AppEnv>, admin: AdminCredential): Pro
 /** Did the operator type the roster token into the page's form? A wrong one counts as a failed login. */
 async function typedRosterToken(c: Context<AppEnv>, admin: AdminCredential): Promise<boolean> {
   if (admin.kind === 'bearer') return false;
-  const typed = (await formOf(c))[ROSTER_TOKEN_FIELD];
+  const typed = (await formOf(c.req))[ROSTER_TOKEN_FIELD];
   if (typeof typed !== 'string' || typed === '') return false;
   if (await sameToken(typed, c.env.ROSTER_TOKEN as string)) return true;
   await failedLogin(c, clientKey(c.req.raw.headers));
@@ -183,13 +183,9 @@ function fromThisOrigin(request: Request): boolean {
   return request.headers.get('origin') === new URL(request.url).origin;
 }
 
-async function formOf(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  return isForm(c.req.header('content-type')) ? await c.req.parseBody() : {};
-}
-
 /** Does a browser's state-changing request carry the page's form token (form field or header)? */
 async function carriesFormToken(c: Context<AppEnv>, secret: string): Promise<boolean> {
-  const given = c.req.header(FORM_TOKEN_FIELD) ?? (await formOf(c))[FORM_TOKEN_FIELD];
+  const given = c.req.header(FORM_TOKEN_FIELD) ?? (await formOf(c.req))[FORM_TOKEN_FIELD];
   if (typeof given !== 'string') return false;
   const accepted = await acceptedFormTokens(secret, Date.now());
   const matches = await Promise.all(accepted.map((token) => sameToken(given, token)));

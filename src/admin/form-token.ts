@@ -5,6 +5,7 @@
  * derived from the admin token and the day (HMAC-SHA256), and yesterday's is still accepted, so a
  * page left open across midnight still works.
  */
+import type { HonoRequest } from 'hono';
 import { hmacSha256Hex } from '../hmac';
 
 const DAY_MS = 86_400_000;
@@ -25,8 +26,13 @@ function tokenFor(secret: string, day: number): Promise<string> {
 export type PageForms = { readonly token: string; readonly roster: boolean } | undefined;
 
 /** Is this request a form post (the status and roster pages' forms)? */
-export function isForm(contentType: string | undefined): boolean {
-  return contentType?.startsWith('application/x-www-form-urlencoded') === true;
+export function isForm(request: HonoRequest): boolean {
+  return request.header('content-type')?.startsWith('application/x-www-form-urlencoded') === true;
+}
+
+/** The fields of a form post, or none for any other body (Hono keeps the parsed body for later reads). */
+export async function formOf(request: HonoRequest): Promise<Record<string, unknown>> {
+  return isForm(request) ? await request.parseBody() : {};
 }
 
 /** The token for a page rendered at `time`. */

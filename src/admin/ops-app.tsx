@@ -37,7 +37,7 @@ import { isolate } from '../isolate';
 import { logEvent } from '../log';
 import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
 import { allow, authenticate } from './auth';
-import { formToken as formTokenFor, isForm as isFormPost, type PageForms } from './form-token';
+import { formOf, formToken as formTokenFor, isForm, type PageForms } from './form-token';
 import { StatusPage } from './page';
 import { RosterPage } from './roster-page';
 import { type StatusReport, statusReport } from './status';
@@ -122,9 +122,6 @@ ops.get('/', async (c) => {
   return c.html(<StatusPage report={report} forms={forms} />);
 });
 
-/** Is the request a form post from the status or roster page? */
-const isForm = (request: HonoRequest) => isFormPost(request.header('content-type'));
-
 /** Longest drain or removal deadline: a day. */
 const MAX_DEADLINE_S = 86_400;
 
@@ -134,8 +131,7 @@ const MAX_DEADLINE_S = 86_400;
  * the same). Undefined without one; a 400 for a bad one, or when the action takes none (`takesOne`).
  */
 async function deadlineOf(request: HonoRequest, takesOne: boolean): Promise<number | undefined> {
-  const form = isForm(request) ? await request.parseBody() : {};
-  const raw = request.query('deadline') ?? form.deadline;
+  const raw = request.query('deadline') ?? (await formOf(request)).deadline;
   if (raw === undefined) return undefined;
   const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!takesOne || !(seconds >= 1 && seconds <= MAX_DEADLINE_S)) {
@@ -216,9 +212,8 @@ ops.delete('/nodes/:id', roster, async (c) =>
 );
 
 ops.post('/roster', roster, async (c) => {
-  const form = isForm(c.req) ? await c.req.parseBody() : {};
-  const id = typeof form.id === 'string' ? form.id : '';
-  return answerRosterChange(c, id, await entryOf(c.req), false);
+  const { id } = await formOf(c.req);
+  return answerRosterChange(c, typeof id === 'string' ? id : '', await entryOf(c.req), false);
 });
 
 ops.post('/roster/reset', roster, async (c) => {
@@ -230,8 +225,8 @@ ops.post('/roster/reset', roster, async (c) => {
 });
 
 ops.post('/nodes/:id/remove', roster, async (c) => {
-  const form = isForm(c.req) ? await c.req.parseBody() : {};
-  return answerRosterChange(c, c.req.param('id'), null, form.force === '1' || c.req.query('force') === '1');
+  const { force } = await formOf(c.req);
+  return answerRosterChange(c, c.req.param('id'), null, force === '1' || c.req.query('force') === '1');
 });
 
 ops.post('/nodes/:id/:action', operate, async (c) => {

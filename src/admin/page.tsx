@@ -4,7 +4,7 @@
  * that drain, disable or enable it through the admin API. It reloads itself every few seconds.
  */
 import type { FC } from 'hono/jsx';
-import type { PendingRemoval } from '../health/board-roster';
+import { type PendingRemoval, pendingRemovalOf } from '../health/board-roster';
 import type { NodeState } from '../health/node-state';
 import { FORM_TOKEN_FIELD, type PageForms } from './form-token';
 import type { NodeReport, StatusReport } from './status';
@@ -181,6 +181,24 @@ const SocketEnds: FC<{ ends: StatusReport['webSocketEnds'] }> = ({ ends }) => (
   </div>
 );
 
+/** The alert webhook's outbox: alerts waiting, and the last deliveries with their outcome. */
+const Alerts: FC<{ alerts: StatusReport['alerts']; now: number }> = ({ alerts, now }) => (
+  <section class="alerts">
+    <h2>Alerts</h2>
+    <div class="summary">{alerts.pending} waiting to be delivered</div>
+    <ol>
+      {alerts.recent.slice(0, 10).map((delivery) => (
+        <li data-outcome={delivery.outcome}>
+          {ago(delivery.at, now)}: {delivery.outcome} after {delivery.attempts}{' '}
+          {delivery.attempts === 1 ? 'try' : 'tries'}: {delivery.alert.event}
+          {delivery.alert.node ? ` ${delivery.alert.node}` : ''}
+          {delivery.error ? ` (${delivery.error})` : ''}
+        </li>
+      ))}
+    </ol>
+  </section>
+);
+
 /** Why the page has no buttons here, and how to get them (admin/auth.ts). */
 export const READ_ONLY_NOTE =
   'Read-only on this host: visitors\u2019 pages share its origin. Set ADMIN_HOST to act from the page on a host of its own, or use the API with Authorization: Bearer.';
@@ -214,29 +232,14 @@ export const StatusPage: FC<{ report: StatusReport; forms: PageForms }> = ({ rep
           {report.nodes.map((node) => (
             <NodeCard
               node={node}
-              removal={report.roster.pendingRemovals[node.id]}
+              removal={pendingRemovalOf(report.roster, node.id)}
               now={report.takenAt}
               bucketMs={report.counting.bucketMs}
               forms={forms}
             />
           ))}
         </div>
-        {report.alerts.configured && (
-          <section class="alerts">
-            <h2>Alerts</h2>
-            <div class="summary">{report.alerts.pending} waiting to be delivered</div>
-            <ol>
-              {report.alerts.recent.slice(0, 10).map((delivery) => (
-                <li data-outcome={delivery.outcome}>
-                  {ago(delivery.at, report.takenAt)}: {delivery.outcome} after {delivery.attempts}{' '}
-                  {delivery.attempts === 1 ? 'try' : 'tries'}: {delivery.alert.event}
-                  {delivery.alert.node ? ` ${delivery.alert.node}` : ''}
-                  {delivery.error ? ` (${delivery.error})` : ''}
-                </li>
-              ))}
-            </ol>
-          </section>
-        )}
+        {report.alerts.configured && <Alerts alerts={report.alerts} now={report.takenAt} />}
         <footer>
           Checks every {report.config.health.intervalMs} ms of {report.config.health.path}; down after{' '}
           {report.config.health.fall} failures, up after {report.config.health.rise} passes. Reloads every{' '}

@@ -7,7 +7,12 @@
  * roster changes are off, it shows the roster without forms.
  */
 import type { FC } from 'hono/jsx';
-import { type PendingRemoval, REMOVAL_DEADLINE_S, type RosterState } from '../health/board-roster';
+import {
+  type PendingRemoval,
+  pendingRemovalOf,
+  REMOVAL_DEADLINE_S,
+  type RosterState,
+} from '../health/board-roster';
 import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
 import { FORM_TOKEN_FIELD, type PageForms, ROSTER_TOKEN_FIELD } from './form-token';
 import { READ_ONLY_NOTE, RemovalPending, STYLE } from './page';
@@ -58,11 +63,89 @@ const EntryFields: FC<{ node?: NodeStatus }> = ({ node }) => (
   </>
 );
 
+/** A node's forms: its entry to edit, and its removal, once quiet or now. */
+const NodeForms: FC<{ node: NodeStatus; formToken: string }> = ({ node, formToken }) => (
+  <>
+    <form class="entry" method="post" action="/__lb/roster">
+      <Token formToken={formToken} />
+      <input type="hidden" name="id" value={node.id} />
+      <EntryFields node={node} />
+      <button type="submit">Save</button>
+    </form>
+    <div class="actions">
+      <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
+        <Token formToken={formToken} />
+        <button type="submit">Remove once quiet (at most {REMOVAL_DEADLINE_S / 60} min)</button>
+      </form>
+      <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
+        <Token formToken={formToken} />
+        <input type="hidden" name="force" value="1" />
+        <button type="submit">Remove now (ends its sessions)</button>
+      </form>
+    </div>
+  </>
+);
+
+/** A node as the board routes it; with `formToken`, the forms that change it. */
+const NodeSection: FC<{
+  node: NodeStatus;
+  removal: PendingRemoval | undefined;
+  now: number;
+  formToken: string | undefined;
+}> = ({ node, removal, now, formToken }) => (
+  <section class="node" id={node.id} data-node={node.id}>
+    <h2>
+      <span>{node.id}</span>
+      {removal && <RemovalPending removal={removal} now={now} />}
+    </h2>
+    {formToken ? (
+      <NodeForms node={node} formToken={formToken} />
+    ) : (
+      <div>
+        {node.origin}, weight {node.weight}
+        {node.maxSessions ? `, at most ${node.maxSessions} sessions` : ''}
+        {node.via ? `, via ${node.via}` : ''}
+      </div>
+    )}
+  </section>
+);
+
+const AddNode: FC<{ formToken: string }> = ({ formToken }) => (
+  <section class="node">
+    <h2>Add a node</h2>
+    <form class="entry" method="post" action="/__lb/roster">
+      <Token formToken={formToken} />
+      <label>
+        id (its cookie's route name)
+        <input name="id" required placeholder="CB_Server_4" />
+      </label>
+      <EntryFields />
+      <button type="submit">Add</button>
+    </form>
+  </section>
+);
+
+/** The last roster changes: when, what (and why, for a forced removal), which node, who. */
+const RecentChanges: FC<{ changes: RosterState['recentChanges'] }> = ({ changes }) => (
+  <table>
+    {changes.map((change) => (
+      <tr>
+        <td>{new Date(change.at).toISOString()}</td>
+        <td>{change.cause ? `${change.action} (${change.cause})` : change.action}</td>
+        <td>{change.node ?? ''}</td>
+        <td>{change.entry ? JSON.stringify(change.entry) : ''}</td>
+        <td>{change.by}</td>
+      </tr>
+    ))}
+  </table>
+);
+
 export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; forms: PageForms }> = ({
   snapshot,
   roster,
   forms,
 }) => {
+  // Roster forms only where the page may act and roster changes are on.
   const formToken = forms?.roster ? forms.token : undefined;
   return (
     <html lang="en">
@@ -84,72 +167,17 @@ export const RosterPage: FC<{ snapshot: HealthSnapshot; roster: RosterState; for
         )}
         <div class="nodes">
           {snapshot.nodes.map((node) => (
-            <section class="node" id={node.id} data-node={node.id}>
-              <h2>
-                <span>{node.id}</span>
-                {Object.hasOwn(roster.pendingRemovals, node.id) && (
-                  <RemovalPending
-                    removal={roster.pendingRemovals[node.id] as PendingRemoval}
-                    now={snapshot.takenAt}
-                  />
-                )}
-              </h2>
-              {formToken ? (
-                <>
-                  <form class="entry" method="post" action="/__lb/roster">
-                    <Token formToken={formToken} />
-                    <input type="hidden" name="id" value={node.id} />
-                    <EntryFields node={node} />
-                    <button type="submit">Save</button>
-                  </form>
-                  <div class="actions">
-                    <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
-                      <Token formToken={formToken} />
-                      <button type="submit">Remove once quiet (at most {REMOVAL_DEADLINE_S / 60} min)</button>
-                    </form>
-                    <form method="post" action={`/__lb/nodes/${encodeURIComponent(node.id)}/remove`}>
-                      <Token formToken={formToken} />
-                      <input type="hidden" name="force" value="1" />
-                      <button type="submit">Remove now (ends its sessions)</button>
-                    </form>
-                  </div>
-                </>
-              ) : (
-                <div>
-                  {node.origin}, weight {node.weight}
-                  {node.maxSessions ? `, at most ${node.maxSessions} sessions` : ''}
-                  {node.via ? `, via ${node.via}` : ''}
-                </div>
-              )}
-            </section>
+            <NodeSection
+              node={node}
+              removal={pendingRemovalOf(roster, node.id)}
+              now={snapshot.takenAt}
+              formToken={formToken}
+            />
           ))}
-          {formToken && (
-            <section class="node">
-              <h2>Add a node</h2>
-              <form class="entry" method="post" action="/__lb/roster">
-                <Token formToken={formToken} />
-                <label>
-                  id (its cookie's route name)
-                  <input name="id" required placeholder="CB_Server_4" />
-                </label>
-                <EntryFields />
-                <button type="submit">Add</button>
-              </form>
-            </section>
-          )}
+          {formToken && <AddNode formToken={formToken} />}
         </div>
         <h2>Last changes</h2>
-        <table>
-          {roster.recentChanges.map((change) => (
-            <tr>
-              <td>{new Date(change.at).toISOString()}</td>
-              <td>{change.cause ? `${change.action} (${change.cause})` : change.action}</td>
-              <td>{change.node ?? ''}</td>
-              <td>{change.entry ? JSON.stringify(change.entry) : ''}</td>
-              <td>{change.by}</td>
-            </tr>
-          ))}
-        </table>
+        <RecentChanges changes={roster.recentChanges} />
         {formToken && (
           <form method="post" action="/__lb/roster/reset">
             <Token formToken={formToken} />

@@ -65,6 +65,11 @@ export interface RosterState {
   readonly recentChanges: readonly RosterChange[];
 }
 
+/** Node `id`'s pending removal, if any (its own key only: a node may be named `toString`). */
+export function pendingRemovalOf(state: RosterState, id: string): PendingRemoval | undefined {
+  return Object.hasOwn(state.pendingRemovals, id) ? state.pendingRemovals[id] : undefined;
+}
+
 type Storage = DurableObjectStorage['kv'];
 
 interface EffectiveRoster {

@@ -47,7 +47,7 @@ export async function outgoingBody(request: Request, headers: Headers, config: C
       const chunk = await read.read().catch(() => {
         throw new BodyEndedEarly('client-stopped');
       });
-      if (chunk.done) return { body: joined(prefix, bytes), replayable: true };
+      if (chunk.done) return { body: await new Blob(prefix).arrayBuffer(), replayable: true };
       prefix.push(chunk.value);
       bytes += chunk.value.byteLength;
       // MAX_BODY_BYTES holds here too: admission could check only a declared length.
@@ -67,15 +67,4 @@ export class BodyEndedEarly extends Error {
   constructor(readonly how: BodyEnd) {
     super(`the request body ended early: ${how}`);
   }
-}
-
-/** The chunks of a body read whole, as one buffer. */
-function joined(chunks: Uint8Array[], bytes: number): ArrayBuffer {
-  const whole = new Uint8Array(bytes);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole.buffer;
 }

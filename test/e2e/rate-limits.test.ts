@@ -159,12 +159,7 @@ it(
 );
 
 it('never puts a new session on a draining node, whatever its pin says; its old sessions stay', async () => {
-  const drained = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/drain`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  expect(drained.status).toBe(200);
-  try {
+  await whileDrained('CB_Server_1', async () => {
     const pin = { ...from('192.0.2.40'), cookie: 'gcbSessionServer=.CB_Server_1' };
     for (let i = 0; i < 10; i++) {
       // A CometD handshake, by its body or by its URL: a new session.
@@ -182,13 +177,23 @@ it('never puts a new session on a draining node, whatever its pin says; its old 
       body: '[{"channel":"/meta/connect","clientId":"3bd8pq1"}]',
     });
     expect(old.headers.get('x-cobrowse-node')).toBe('CB_Server_1');
-  } finally {
-    await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/enable`, {
+  });
+});
+
+/** Runs `work` while `node` drains (an operator's drain through the admin API), then enables it again. */
+async function whileDrained(node: string, work: () => Promise<void>): Promise<void> {
+  const action = (name: string) =>
+    fetch(`${cluster.router.url}/__lb/nodes/${node}/${name}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
+  expect((await action('drain')).status).toBe(200);
+  try {
+    await work();
+  } finally {
+    await action('enable');
   }
-});
+}
 
 /** Node's fetch sends a stream without a Content-Length: `Transfer-Encoding: chunked`. */
 function chunked(text: string, chunkBytes = 16_384): RequestInit {
@@ -322,12 +327,7 @@ it(
 );
 
 it('routes a chunked handshake pinned to a draining node as a new session: elsewhere', async () => {
-  const drained = await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/drain`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  expect(drained.status).toBe(200);
-  try {
+  await whileDrained('CB_Server_1', async () => {
     const pin = { ...from('192.0.2.52'), cookie: 'gcbSessionServer=.CB_Server_1' };
     for (let i = 0; i < 10; i++) {
       const res = await fetch(`${cluster.router.url}/cobrowse/session`, {
@@ -338,10 +338,5 @@ it('routes a chunked handshake pinned to a draining node as a new session: elsew
       expect(res.headers.get('x-cobrowse-node')).toBe('CB_Server_2');
       await res.arrayBuffer();
     }
-  } finally {
-    await fetch(`${cluster.router.url}/__lb/nodes/CB_Server_1/enable`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-  }
+  });
 });
