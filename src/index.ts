@@ -6,11 +6,11 @@
  * prefix test.
  */
 import { app, OPS_PREFIX } from './admin/app';
-import type { AppEnv } from './app-env';
-import { proxy } from './proxy/proxy';
-import { isWithin } from './proxy/routing';
+import type { AppEnv } from './admin/app-env';
+import { proxy } from './worker/proxy';
+import { isWithin } from './worker/routing';
 
-export { HealthBoard } from './health/board';
+export { HealthBoard } from './board/board';
 
 export default {
   fetch(request, env, ctx) {

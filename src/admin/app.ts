@@ -8,11 +8,11 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AppEnv } from '../app-env';
 import { loadConfig } from '../config/load';
-import { EdgeError, errorResponse } from '../errors';
-import { requestIdOf } from '../log';
-import { isWithin } from '../proxy/routing';
+import { EdgeError, errorResponse } from '../lib/errors';
+import { requestIdOf } from '../lib/log';
+import { isWithin } from '../worker/routing';
+import type { AppEnv } from './app-env';
 import { ops } from './ops-app';
 
 /** The operations paths: `/__lb` and everything below it. */

@@ -19,20 +19,20 @@
  * What a request costs before it is known to carry a credential is kept off the health board, the one
  * global object that also runs health: a key the board locked out is refused from this isolate's
  * memory; no credential, a 401 at once; then `ADMIN_REQUEST_LIMIT` per client key; only then the board's
- * lockout check, and a failed login is counted there (admin/login-lockout.ts), so the lockout holds in
+ * lockout check, and a failed login is counted there (board/login-lockout.ts), so the lockout holds in
  * every isolate. Tokens are compared as SHA-256 digests with `timingSafeEqual`.
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env';
-import { EdgeError } from '../errors';
-import { boardOf } from '../health/board-stub';
-import { isolate } from '../isolate';
-import { clientKey, overLimit, tooManyRequests } from '../proxy/rate-limits';
+import { LOCK_MS } from '../board/login-lockout';
+import { EdgeError } from '../lib/errors';
+import { boardOf } from '../wire/board-stub';
+import { isolate } from '../worker/isolate';
+import { clientKey, overLimit, tooManyRequests } from '../worker/rate-limits';
 import { ACCESS_ASSERTION_HEADER } from './access';
+import type { AppEnv } from './app-env';
 import { type AdminCredential, presented, sameToken, tokenGrant } from './credentials';
 import { acceptedFormTokens, FORM_TOKEN_FIELD, formOf, ROSTER_TOKEN_FIELD } from './form-token';
-import { LOCK_MS } from './login-lockout';
 
 const LOCKED_OUT = `too many failed admin logins from this address: try again in ${LOCK_MS / 1000} s`;
 

@@ -6,7 +6,7 @@
  * page left open across midnight still works.
  */
 import type { HonoRequest } from 'hono';
-import { hmacSha256Hex } from '../hmac';
+import { hmacSha256Hex } from '../lib/hmac';
 
 const DAY_MS = 86_400_000;
 

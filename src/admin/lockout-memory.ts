@@ -1,5 +1,5 @@
 /**
- * The admin lockouts this isolate has heard of from the health board (admin/login-lockout.ts keeps
+ * The admin lockouts this isolate has heard of from the health board (board/login-lockout.ts keeps
  * the authority): a client key the board locked out is refused here until its lock ends, without
  * asking the board again, so a guesser's flood costs the one global object nothing once it is locked.
  * At most MAX_KEYS keys (the oldest goes first); time is passed in.

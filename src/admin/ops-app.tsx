@@ -18,10 +18,14 @@
 import { type Context, Hono, type HonoRequest } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env';
+import type { NodeMode } from '../board/health-machine';
 import type { Config } from '../config/config';
 import type { RosterEntry } from '../config/roster-changes';
-import { EdgeError } from '../errors';
+import { EdgeError } from '../lib/errors';
+import { logEvent } from '../lib/log';
+import { isolate } from '../worker/isolate';
+import type { AppEnv } from './app-env';
+import { allow, authenticate } from './auth';
 import {
   changeRoster,
   readAlerts,
@@ -30,14 +34,10 @@ import {
   readTraffic,
   resetRoster,
   setNodeMode,
-} from '../health/board-operations';
-import { stateOf } from '../health/node-state';
-import type { NodeMode } from '../health/state';
-import { isolate } from '../isolate';
-import { logEvent } from '../log';
-import { METRICS_CONTENT_TYPE, metricsText } from '../telemetry/prometheus';
-import { allow, authenticate } from './auth';
+} from './board-operations';
 import { formOf, formToken as formTokenFor, isForm, type PageForms } from './form-token';
+import { METRICS_CONTENT_TYPE, metricsText } from './metrics';
+import { stateOf } from './node-state';
 import { StatusPage } from './page';
 import { RosterPage } from './roster-page';
 import { type StatusReport, statusReport } from './status';

@@ -4,9 +4,9 @@
  * that drain, disable or enable it through the admin API. It reloads itself every few seconds.
  */
 import type { FC } from 'hono/jsx';
-import { type PendingRemoval, pendingRemovalOf } from '../health/board-roster';
-import type { NodeState } from '../health/node-state';
+import { type PendingRemoval, pendingRemovalOf } from '../board/board-roster';
 import { FORM_TOKEN_FIELD, type PageForms } from './form-token';
+import type { NodeState } from './node-state';
 import type { NodeReport, StatusReport } from './status';
 import { TrafficFigures } from './traffic-card';
 

@@ -12,8 +12,8 @@ import {
   pendingRemovalOf,
   REMOVAL_DEADLINE_S,
   type RosterState,
-} from '../health/board-roster';
-import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
+} from '../board/board-roster';
+import type { HealthSnapshot, NodeStatus } from '../wire/health-snapshot';
 import { FORM_TOKEN_FIELD, type PageForms, ROSTER_TOKEN_FIELD } from './form-token';
 import { READ_ONLY_NOTE, RemovalPending, STYLE } from './page';
 

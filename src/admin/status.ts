@@ -2,14 +2,15 @@
  * The status document: every node as the router sees it, and the effective configuration (no
  * secrets). The JSON API returns it; the status page renders it.
  */
+
+import type { AlertState } from '../board/alerts';
+import type { RosterState } from '../board/board-roster';
+import type { NodeTraffic, TrafficView } from '../board/traffic';
 import type { Config } from '../config/config';
-import type { RosterState } from '../health/board-roster';
-import type { HealthSnapshot, NodeStatus } from '../health/health-snapshot';
-import { atCapacity, servingSince } from '../health/node-load';
-import { type NodeState, stateOf } from '../health/node-state';
-import { slowStartShare } from '../proxy/balance';
-import type { AlertState } from '../telemetry/alerts';
-import type { NodeTraffic, TrafficView } from '../telemetry/traffic';
+import type { HealthSnapshot, NodeStatus } from '../wire/health-snapshot';
+import { atCapacity, servingSince } from '../wire/node-load';
+import { slowStartShare } from '../worker/balance';
+import { type NodeState, stateOf } from './node-state';
 
 export interface NodeReport extends NodeStatus {
   readonly state: NodeState;
@@ -17,7 +18,7 @@ export interface NodeReport extends NodeStatus {
   readonly full: boolean;
   /** Its share of new sessions in slow start (SLOW_START_S), from 0.1 to 1 (1: not slowed). */
   readonly slowStartShare: number;
-  /** Its traffic across every isolate (telemetry/traffic.ts); null when the board has none for it. */
+  /** Its traffic across every isolate (board/traffic.ts); null when the board has none for it. */
   readonly traffic: NodeTraffic | null;
 }
 

@@ -4,8 +4,8 @@
  * disabled node the drain countdown: what still runs on it, or since when nothing has.
  */
 import type { FC } from 'hono/jsx';
-import { FAILURE_KINDS } from '../telemetry/counts';
-import type { NodeTraffic } from '../telemetry/traffic';
+import type { NodeTraffic } from '../board/traffic';
+import { FAILURE_KINDS } from '../wire/counts';
 
 const WIDTH = 270;
 const HEIGHT = 48;

@@ -1,5 +1,5 @@
-/** The alert webhook's settings (telemetry/alerts.ts), checked with the rest of the config. */
-import type { AlertConfig } from '../telemetry/alerts';
+/** The alert webhook's settings (board/alerts.ts), checked with the rest of the config. */
+import type { AlertConfig } from '../board/alerts';
 
 /** Shortest webhook secret accepted. */
 const MIN_ALERT_SECRET_LENGTH = 16;

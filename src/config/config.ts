@@ -1,4 +1,4 @@
-import type { AlertConfig } from '../telemetry/alerts';
+import type { AlertConfig } from '../board/alerts';
 import { type AdminConfig, adminWarnings, parseAdmin } from './admin-config';
 import { parseAlerts } from './alert-webhook';
 import { type FieldReader, fieldReader } from './fields';
@@ -44,7 +44,7 @@ export interface Config {
   readonly logSampleRate: number;
   /**
    * Share of routine requests written to Analytics Engine, each point weighted by its inverse
-   * (telemetry/analytics.ts); failures, retries and owner-down are always written. Default 0.05.
+   * (worker/analytics.ts); failures, retries and owner-down are always written. Default 0.05.
    */
   readonly analyticsSampleRate: number;
   /**
@@ -73,7 +73,7 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly sockets: SocketConfig;
   /**
-   * Where the health board posts alerts (telemetry/alerts.ts), and the secret that signs them; undefined
+   * Where the health board posts alerts (board/alerts.ts), and the secret that signs them; undefined
    * (`ALERT_WEBHOOK_URL` unset): no alerts.
    */
   readonly alerts: AlertConfig | undefined;
@@ -87,7 +87,7 @@ export interface Config {
 }
 
 /**
- * How a new session's node is chosen among the serving nodes that are not full (proxy/balance.ts).
+ * How a new session's node is chosen among the serving nodes that are not full (worker/balance.ts).
  * `least-sessions`: of two nodes drawn by weight, the one with fewer open sessions per unit of weight
  * (HAProxy's `leastconn` with the power of two choices, so that isolates reading the same counts do
  * not all pick the same node). `random`: by weight alone.

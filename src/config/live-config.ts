@@ -9,7 +9,7 @@
 import type { Config } from './config';
 import { parseRoster } from './roster';
 
-/** A node as the board's snapshot names it (health/health-snapshot.ts NodeStatus, less its health). */
+/** A node as the board's snapshot names it (wire/health-snapshot.ts NodeStatus, less its health). */
 export interface RosterView {
   readonly id: string;
   readonly origin: string;

@@ -4,9 +4,9 @@
  * with a 500 naming every problem.
  */
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env';
-import { EdgeError } from '../errors';
-import { logEvent } from '../log';
+import type { AppEnv } from '../admin/app-env';
+import { EdgeError } from '../lib/errors';
+import { logEvent } from '../lib/log';
 import { type Config, type ConfigResult, parseConfig } from './config';
 
 const parsed = new WeakMap<object, ConfigResult>();

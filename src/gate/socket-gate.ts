@@ -34,9 +34,9 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { NodeConfig } from '../config/roster';
-import { boardOf } from '../health/board-stub';
-import { logEvent } from '../log';
-import { AT, COUNTERS, GAUGES, HELD_WEBSOCKETS, type NodeCounts, rowOf } from '../telemetry/counts';
+import { logEvent } from '../lib/log';
+import { boardOf } from '../wire/board-stub';
+import { AT, COUNTERS, GAUGES, HELD_WEBSOCKETS, type NodeCounts, rowOf } from '../wire/counts';
 import {
   CLIENT_FULL,
   GATE_CLIENT_HEADER,

@@ -4,7 +4,7 @@
  * each gate which of its sockets ended (socket-ends.ts), one call per gate per batch. It keeps no
  * state: a report that fails is logged, and the socket is then let go by its gate's backstop.
  */
-import { logEvent } from '../log';
+import { logEvent } from '../lib/log';
 import { gateNamed } from '../wire/gate-protocol';
 import { socketEnds, type Trace } from './socket-ends';
 

@@ -9,7 +9,7 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
 import { useCluster } from './support/cluster';
 import { sleep } from './support/traffic';
 

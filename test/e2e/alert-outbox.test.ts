@@ -1,5 +1,5 @@
 /**
- * The alert outbox (src/telemetry/alerts.ts) against a real HTTP receiver on loopback: signature (as
+ * The alert outbox (src/board/alerts.ts) against a real HTTP receiver on loopback: signature (as
  * the verifier docs/operating.md shows, examples/verify-alert.mjs, checks it), body, backoff, give-up after the
  * delivery window, one delivery run at a time.
  */
@@ -7,8 +7,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { alertVerifier } from '../../examples/verify-alert.mjs';
-import { signedHeaders, TIMESTAMP_HEADER } from '../../src/telemetry/alert-signature';
-import { AlertOutbox, alertBody, DELIVERY_WINDOW_MS } from '../../src/telemetry/alerts';
+import { signedHeaders, TIMESTAMP_HEADER } from '../../src/board/alert-signature';
+import { AlertOutbox, alertBody, DELIVERY_WINDOW_MS } from '../../src/board/alerts';
 
 const SECRET = 'unit-secret-0123456789';
 let status = 200;

@@ -14,7 +14,7 @@ const DETECTION_BOUND_MS = HEALTH.HEALTH_INTERVAL_MS * HEALTH.HEALTH_FALL + HEAL
 const IDS = ['CB_Server_1', 'CB_Server_2', 'CB_Server_3'];
 /**
  * After a transition, the time until every request routes by it even after an idle spell: an isolate
- * refreshes a copy of the health board older than 2 s before using it (src/health/snapshot.ts).
+ * refreshes a copy of the health board older than 2 s before using it (src/worker/health-copy.ts).
  */
 const VISIBLE_MS = 2100;
 

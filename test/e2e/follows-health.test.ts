@@ -5,7 +5,7 @@
  * frozen, killed, made unhealthy and disabled under open work.
  */
 import { describe, expect, it } from 'vitest';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
 import { openSocket } from './support/clients';
 import { useCluster } from './support/cluster';
 import {

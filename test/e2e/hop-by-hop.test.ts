@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployment, routerWorker, startMiniflare } from '../../scripts/bench/targets.mjs';
-import { HOP_BY_HOP } from '../../src/proxy/headers';
+import { HOP_BY_HOP } from '../../src/worker/headers';
 import { type DemoNode, startNodes } from './support/cluster';
 import { httpGet } from './support/raw-client';
 

@@ -6,11 +6,11 @@
  * grow with them, one per isolate per second; with one refresh age for all isolates, every isolate
  * that took the same copy asked at once: 0.6, 3.5 and 10.8 reads/s); the hand-overs of traffic counts
  * grow with busy isolates, one per HAND_OVER_MS. Isolates that start together find each other within
- * 2 s (health/shared-copy.ts), inside the warm-up.
+ * 2 s (worker/shared-copy.ts), inside the warm-up.
  */
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
 import { type DemoNode, startNodes } from './support/cluster';
 import { routersSharingOneBoard } from './support/shared-board';
 import { sleep } from './support/traffic';

@@ -8,7 +8,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
 import { rosterOf, useCluster } from './support/cluster';
 import { startRouter } from './support/router';
 import { sleep } from './support/traffic';

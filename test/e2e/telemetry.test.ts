@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
 import { chromiumPresent, OUTPUT, useChromium } from './support/chromium';
 import { openSocket } from './support/clients';
 import { useCluster } from './support/cluster';
@@ -19,7 +19,7 @@ const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** A hand-over within HAND_OVER_MS of the first count, and the board's answer. */
 const HANDED_OVER_MS = HAND_OVER_MS + 1000;
 
-/** A node's traffic as the status JSON gives it (src/telemetry/traffic.ts, NodeTraffic). */
+/** A node's traffic as the status JSON gives it (src/board/traffic.ts, NodeTraffic). */
 interface NodeTraffic {
   totals: {
     requests: Record<string, number>;

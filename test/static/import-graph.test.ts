@@ -1,8 +1,8 @@
 /**
  * The house rule that keeps `src/` easy to change: no import circle, type-only imports included (run
  * with the Node projects: it reads the files).
- * Shared vocabulary lives in leaf modules (health/health-snapshot.ts, proxy/route-reason.ts,
- * wire/gate-protocol.ts, telemetry/counts.ts); a circle means a type or a function is in the wrong one.
+ * Shared vocabulary lives in leaf modules (wire/health-snapshot.ts, wire/route-reason.ts,
+ * wire/gate-protocol.ts, wire/counts.ts); a circle means a type or a function is in the wrong one.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
+import { initialHealth, type NodeMode } from '../../src/board/health-machine';
 import type { NodeConfig } from '../../src/config/roster';
-import { availabilityFrom } from '../../src/health/availability';
-import type { HealthSnapshot, NodeStatus } from '../../src/health/health-snapshot';
-import { initialHealth, type NodeMode } from '../../src/health/state';
+import { availabilityFrom } from '../../src/wire/availability';
+import type { HealthSnapshot, NodeStatus } from '../../src/wire/health-snapshot';
 
 const node = (id: string): NodeConfig => ({
   id,

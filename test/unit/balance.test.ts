@@ -1,14 +1,14 @@
 /**
- * Choosing a node for a new session (src/proxy/balance.ts): least sessions by two random choices,
+ * Choosing a node for a new session (src/worker/balance.ts): least sessions by two random choices,
  * herding across isolates that read the same counts, slow start (a weight scaled by its share) and
  * capacity.
  */
 import { describe, expect, it } from 'vitest';
+import { addedHealth, type Transition } from '../../src/board/health-machine';
 import { type Balance, type Config, parseConfig } from '../../src/config/config';
 import type { NodeConfig } from '../../src/config/roster';
-import { type NodeLoad, servingSince } from '../../src/health/node-load';
-import { addedHealth, type Transition } from '../../src/health/state';
-import { chooseNewSessionNode, SLOW_START_FLOOR, slowStartShare } from '../../src/proxy/balance';
+import { type NodeLoad, servingSince } from '../../src/wire/node-load';
+import { chooseNewSessionNode, SLOW_START_FLOOR, slowStartShare } from '../../src/worker/balance';
 
 function configOf(nodes: unknown[]): Config {
   const result = parseConfig({ NODES: nodes });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AttemptFacts, nextStep } from '../../src/proxy/failover';
+import { type AttemptFacts, nextStep } from '../../src/worker/failover';
 
 /** A pinned long-poll or WebSocket handshake. */
 const pinnedGet: AttemptFacts = { pinned: true, safeWithoutBody: true, replayable: true };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_INTERVAL_MS, FailureReports } from '../../src/health/failure-reports';
+import { BATCH_INTERVAL_MS, FailureReports } from '../../src/worker/failure-reports';
 
 /** A board stand-in whose answers the test releases one by one. */
 function board() {

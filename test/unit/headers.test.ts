@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adaptResponseHeaders, dropHopByHop, upstreamRequestHeaders } from '../../src/proxy/headers';
+import { adaptResponseHeaders, dropHopByHop, upstreamRequestHeaders } from '../../src/worker/headers';
 
 const edge = {
   clientIp: '203.0.113.9',

@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeConfig } from '../../src/config/roster';
-import { NodeHealthStore } from '../../src/health/node-health-store';
-import { servingSince } from '../../src/health/node-load';
 import {
   ADDED,
   type CheckOutcome,
@@ -13,7 +10,10 @@ import {
   recordCheck,
   recordPassiveFailure,
   setMode,
-} from '../../src/health/state';
+} from '../../src/board/health-machine';
+import { NodeHealthStore } from '../../src/board/node-health-store';
+import type { NodeConfig } from '../../src/config/roster';
+import { servingSince } from '../../src/wire/node-load';
 
 const limits = { rise: 2, fall: 3 };
 const pass: CheckOutcome = { ok: true, latencyMs: 4 };
@@ -197,7 +197,7 @@ const nodeOf = (id: string): NodeConfig => ({
 
 describe('the board’s first round (NodeHealthStore)', () => {
   const nodes = ['a', 'b', 'c'].map(nodeOf);
-  /** The board's update: read, change, store (health/board.ts `update`), at `now`. */
+  /** The board's update: read, change, store (board/board.ts `update`), at `now`. */
   const update = (store: NodeHealthStore, node: NodeConfig, now: number, outcome: CheckOutcome = pass) => {
     const { health } = store.read(node, now);
     store.put(node, recordCheck(health, outcome, now, limits));

@@ -1,20 +1,20 @@
 /**
- * The isolate's state (src/isolate.ts), piece by piece, with fresh instances: the counts and their
+ * The isolate's state (src/worker/isolate.ts), piece by piece, with fresh instances: the counts and their
  * hand-over, the health copy's refreshes and sharing, the watches. The board is a stand-in here: what
  * is tested is what this isolate does with its answers and when.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setNodeMode } from '../../src/admin/board-operations';
+import { initialHealth } from '../../src/board/health-machine';
 import type { Config } from '../../src/config/config';
 import type { NodeConfig } from '../../src/config/roster';
-import { setNodeMode } from '../../src/health/board-operations';
-import type { HealthSnapshot } from '../../src/health/health-snapshot';
-import { SharedCopy } from '../../src/health/shared-copy';
-import { HealthCopy } from '../../src/health/snapshot';
-import { initialHealth } from '../../src/health/state';
-import { Watches } from '../../src/proxy/in-flight';
-import { AT, WAITING } from '../../src/telemetry/counts';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { Tally } from '../../src/telemetry/tally';
+import { AT, WAITING } from '../../src/wire/counts';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
+import type { HealthSnapshot } from '../../src/wire/health-snapshot';
+import { HealthCopy } from '../../src/worker/health-copy';
+import { Watches } from '../../src/worker/in-flight';
+import { SharedCopy } from '../../src/worker/shared-copy';
+import { Tally } from '../../src/worker/tally';
 
 const snapshotAt = (takenAt: number, disabled: string[] = []): HealthSnapshot => ({
   takenAt,

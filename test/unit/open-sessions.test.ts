@@ -1,15 +1,11 @@
 /**
  * Open sessions are what is open: a node's held WebSockets and its requests waiting for response
  * headers (the long-polls it holds), never its response bodies streaming to slow readers. From the
- * isolate's tally (src/telemetry/tally.ts) through the board's sum (src/telemetry/traffic.ts) to the
- * capacity rule (src/health/node-load.ts).
+ * isolate's tally (src/worker/tally.ts) through the board's sum (src/board/traffic.ts) to the
+ * capacity rule (src/wire/node-load.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TrafficFigures } from '../../src/admin/traffic-card';
-import { atCapacity } from '../../src/health/node-load';
-import { HELD_WEBSOCKETS, type NodeCounts, STREAMING, WAITING } from '../../src/telemetry/counts';
-import { HAND_OVER_MS } from '../../src/telemetry/hand-over';
-import { Tally } from '../../src/telemetry/tally';
 import {
   currentGauges,
   emptyTraffic,
@@ -18,7 +14,11 @@ import {
   openSessionsOf,
   record,
   trafficView,
-} from '../../src/telemetry/traffic';
+} from '../../src/board/traffic';
+import { HELD_WEBSOCKETS, type NodeCounts, STREAMING, WAITING } from '../../src/wire/counts';
+import { HAND_OVER_MS } from '../../src/wire/hand-over';
+import { atCapacity } from '../../src/wire/node-load';
+import { Tally } from '../../src/worker/tally';
 
 const MAX_SESSIONS = 20;
 

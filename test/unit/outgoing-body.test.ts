@@ -1,11 +1,11 @@
 /**
- * How much of a request body the router reads before it is sent (src/proxy/outgoing-body.ts), with
+ * How much of a request body the router reads before it is sent (src/worker/outgoing-body.ts), with
  * real Requests over real streams: a body of unknown length is read whole up to REPLAY_BODY_BYTES,
  * and past that it streams with what was read first, pulled by its reader, never buffered whole.
  */
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
-import { BodyEndedEarly, outgoingBody } from '../../src/proxy/outgoing-body';
+import { BodyEndedEarly, outgoingBody } from '../../src/worker/outgoing-body';
 
 const LIMIT = 1024;
 const CHUNK = 100;

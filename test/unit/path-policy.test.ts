@@ -1,8 +1,8 @@
 /** The path policy, judged the way the node behind the router reads a path (test/models). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeSlashes, pathProblem } from '../../src/proxy/path-policy';
-import { isWithin } from '../../src/proxy/routing';
+import { mergeSlashes, pathProblem } from '../../src/worker/path-policy';
+import { isWithin } from '../../src/worker/routing';
 import { jetty9Resolve } from '../models/jetty9-path';
 
 const PREFIX = '/cobrowse';

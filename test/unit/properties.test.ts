@@ -6,11 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
-import type { Availability } from '../../src/health/availability';
-import type { NodeLoad } from '../../src/health/node-load';
-import { chooseNewSessionNode, isFull, type Placement } from '../../src/proxy/balance';
-import { FIELD_NAME, HOP_BY_HOP, upstreamRequestHeaders } from '../../src/proxy/headers';
-import { cookieValues, readPin, route } from '../../src/proxy/routing';
+import type { Availability } from '../../src/wire/availability';
+import type { NodeLoad } from '../../src/wire/node-load';
+import { chooseNewSessionNode, isFull, type Placement } from '../../src/worker/balance';
+import { FIELD_NAME, HOP_BY_HOP, upstreamRequestHeaders } from '../../src/worker/headers';
+import { cookieValues, readPin, route } from '../../src/worker/routing';
 
 // CI replays one fixed sample, so a red run reproduces; local runs draw new inputs every time.
 if (process.env.CI) fc.configureGlobal({ seed: 20_261_124 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/config';
-import type { Availability, AvailabilityOf } from '../../src/health/availability';
-import { noLoad } from '../../src/health/node-load';
-import { chooseNewSessionNode, type Placement } from '../../src/proxy/balance';
-import { cookieValues, elsewhereRoute, readPin, route } from '../../src/proxy/routing';
+import type { Availability, AvailabilityOf } from '../../src/wire/availability';
+import { noLoad } from '../../src/wire/node-load';
+import { chooseNewSessionNode, type Placement } from '../../src/worker/balance';
+import { cookieValues, elsewhereRoute, readPin, route } from '../../src/worker/routing';
 
 function configOf(env: Record<string, unknown>): Config {
   const result = parseConfig(env);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LOCK_MS, LoginLockout, MAX_FAILURES, WINDOW_MS } from '../../src/admin/login-lockout';
+import { LOCK_MS, LoginLockout, MAX_FAILURES, WINDOW_MS } from '../../src/board/login-lockout';
 import { parseConfig } from '../../src/config/config';
-import { ipv6Prefix64 } from '../../src/proxy/rate-limits';
-import { takesNewSessions } from '../../src/proxy/routing';
+import { ipv6Prefix64 } from '../../src/worker/rate-limits';
+import { takesNewSessions } from '../../src/worker/routing';
 
 describe('an IPv6 client is counted by its /64', () => {
   it.each([

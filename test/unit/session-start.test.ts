@@ -1,10 +1,10 @@
 /**
- * What the router reads of a POST's Bayeux messages (src/proxy/session-start.ts), judged the way the
+ * What the router reads of a POST's Bayeux messages (src/worker/session-start.ts), judged the way the
  * CometD node reads them: JSON, one message or an array, `channel` compared exactly, the last of
  * duplicate keys kept (Jetty's JSON puts each key into a map in order).
  */
 import { describe, expect, it } from 'vitest';
-import { bodyMessages, classifyMessages, isHandshake, mayStartSession } from '../../src/proxy/session-start';
+import { bodyMessages, classifyMessages, isHandshake, mayStartSession } from '../../src/worker/session-start';
 
 const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
 const JSON_TYPE = 'application/json;charset=UTF-8';

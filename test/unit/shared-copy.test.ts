@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { SharedCopy } from '../../src/health/shared-copy';
+import { SharedCopy } from '../../src/worker/shared-copy';
 
 it('an isolate alone looks in the cache at once, 2 s later, then every minute', () => {
   const copy = new SharedCopy(() => 'isolate-a');

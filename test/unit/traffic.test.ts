@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AT,
-  COUNTERS,
-  GAUGES,
-  HELD_WEBSOCKETS,
-  type NodeCounts,
-  STREAMING,
-  type TrafficReport,
-  WAITING,
-} from '../../src/telemetry/counts';
-import { GAUGE_TTL_MS } from '../../src/telemetry/hand-over';
-import {
   BUCKET_MS,
   BUCKETS,
   currentGauges,
@@ -19,7 +8,18 @@ import {
   openSessionsOf,
   record,
   trafficView,
-} from '../../src/telemetry/traffic';
+} from '../../src/board/traffic';
+import {
+  AT,
+  COUNTERS,
+  GAUGES,
+  HELD_WEBSOCKETS,
+  type NodeCounts,
+  STREAMING,
+  type TrafficReport,
+  WAITING,
+} from '../../src/wire/counts';
+import { GAUGE_TTL_MS } from '../../src/wire/hand-over';
 
 const T0 = 1_800_000_000_000;
 

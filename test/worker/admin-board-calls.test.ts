@@ -6,7 +6,7 @@
  */
 import { env, SELF } from 'cloudflare:test';
 import { beforeEach, expect, it, onTestFinished } from 'vitest';
-import { HealthBoard } from '../../src/health/board';
+import { HealthBoard } from '../../src/board/board';
 import { startInOneRateWindow } from '../e2e/support/rate-window';
 
 const token = (env as unknown as { ADMIN_TOKEN: string }).ADMIN_TOKEN;

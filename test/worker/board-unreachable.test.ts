@@ -4,7 +4,7 @@
  */
 import { env, SELF } from 'cloudflare:test';
 import { expect, it, onTestFinished } from 'vitest';
-import { HealthBoard } from '../../src/health/board';
+import { HealthBoard } from '../../src/board/board';
 import { pathsSeenBy } from './demo-nodes';
 
 async function nodeFor(

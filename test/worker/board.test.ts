@@ -4,8 +4,8 @@
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect, it } from 'vitest';
-import type { HealthBoard } from '../../src/health/board';
-import { AT, COUNTERS } from '../../src/telemetry/counts';
+import type { HealthBoard } from '../../src/board/board';
+import { AT, COUNTERS } from '../../src/wire/counts';
 import { pathsSeenBy } from './demo-nodes';
 
 const HOUR = 3_600_000;

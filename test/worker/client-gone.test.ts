@@ -8,9 +8,9 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { expect, it } from 'vitest';
-import type { AppEnv } from '../../src/app-env';
+import type { AppEnv } from '../../src/admin/app-env';
 import worker from '../../src/index';
-import { isolate } from '../../src/isolate';
+import { isolate } from '../../src/worker/isolate';
 
 const nodes = env.NODES as unknown as { id: string; url: string }[];
 const ok = nodes.find((node) => node.id === 'ok') as { url: string };

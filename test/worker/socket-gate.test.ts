@@ -6,7 +6,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect, it } from 'vitest';
 import type { SocketGate } from '../../src/gate/socket-gate';
-import { AT } from '../../src/telemetry/counts';
+import { AT } from '../../src/wire/counts';
 import { GATE_NODE_HEADER, GATE_ORIGIN } from '../../src/wire/gate-protocol';
 
 /** The gates' own namespace: in this project the gates' script is the main one (wrangler.gates.toml). */

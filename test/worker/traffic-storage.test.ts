@@ -1,13 +1,13 @@
 /**
- * The board's traffic in real Durable Object storage (telemetry/traffic-storage.ts): what a report
+ * The board's traffic in real Durable Object storage (board/traffic-storage.ts): what a report
  * writes, and that buckets past the kept 15 minutes leave storage, also when the object that stored
  * them was evicted meanwhile (the mark of the last pruning lives in the object, not the module).
  */
 import { env, runInDurableObject } from 'cloudflare:test';
 import { expect, it } from 'vitest';
-import { AT, COUNTERS } from '../../src/telemetry/counts';
-import { BUCKET_MS, BUCKETS, type IsolateGauges, record } from '../../src/telemetry/traffic';
-import { TrafficStorage } from '../../src/telemetry/traffic-storage';
+import { BUCKET_MS, BUCKETS, type IsolateGauges, record } from '../../src/board/traffic';
+import { TrafficStorage } from '../../src/board/traffic-storage';
+import { AT, COUNTERS } from '../../src/wire/counts';
 
 const START = 1_800_000_000_000 - (1_800_000_000_000 % BUCKET_MS);
 
