@@ -6,7 +6,7 @@
  * prefix test.
  */
 import { app, OPS_PREFIX } from './admin/app';
-import type { AppEnv } from './admin/app-env';
+import type { Bindings } from './config/bindings';
 import { proxy } from './worker/proxy';
 import { isWithin } from './worker/routing';
 
@@ -22,4 +22,4 @@ export default {
     }
     return proxy(request, url, env, ctx);
   },
-} satisfies ExportedHandler<AppEnv['Bindings']>;
+} satisfies ExportedHandler<Bindings>;

@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import { loadConfig } from '../config/load';
+import { configFor } from '../config/load';
 import { EdgeError, errorResponse } from '../lib/errors';
 import { requestIdOf } from '../lib/log';
 import { isWithin } from '../worker/routing';
@@ -60,7 +60,12 @@ app.use(
     return c.redirect(`${OPS_PREFIX}/${url.search}`, 308);
   }),
 );
-app.use(loadConfig);
+app.use(
+  createMiddleware<AppEnv>(async function loadConfig(c, next) {
+    c.set('config', configFor(c.env));
+    await next();
+  }),
+);
 /**
  * With ADMIN_HOST set, the admin plane answers there and only there (its liveness check aside), and
  * that host serves nothing else: no page a node serves shares the admin plane's origin.

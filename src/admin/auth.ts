@@ -27,9 +27,9 @@ import { createMiddleware } from 'hono/factory';
 import { LOCK_MS } from '../board/login-lockout';
 import { EdgeError } from '../lib/errors';
 import { boardOf } from '../wire/board-stub';
-import { isolate } from '../worker/isolate';
 import { clientKey, overLimit, tooManyRequests } from '../worker/rate-limits';
 import { ACCESS_ASSERTION_HEADER } from './access';
+import { adminMemory } from './admin-memory';
 import type { AppEnv } from './app-env';
 import { type AdminCredential, presented, sameToken, tokenGrant } from './credentials';
 import { acceptedFormTokens, FORM_TOKEN_FIELD, formOf, ROSTER_TOKEN_FIELD } from './form-token';
@@ -59,7 +59,7 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
   const address = c.req.header('cf-connecting-ip') ?? 'an unknown address';
   let accessIdentity: string | undefined;
   if (access) {
-    const check = await isolate.accessKeys.check(
+    const check = await adminMemory.accessKeys.check(
       c.req.header(ACCESS_ASSERTION_HEADER) ?? null,
       access,
       Date.now(),
@@ -74,7 +74,7 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
     accessIdentity = check.identity;
   }
   const key = clientKey(c.req.raw.headers);
-  if (isolate.lockouts.isLocked(key, Date.now())) throw tooManyRequests('too_many_attempts', LOCKED_OUT);
+  if (adminMemory.lockouts.isLocked(key, Date.now())) throw tooManyRequests('too_many_attempts', LOCKED_OUT);
   const credentials = presented(c.req.header('authorization'));
   if (!credentials) {
     if (accessIdentity === undefined) throw unauthorized();
@@ -87,7 +87,7 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
   const board = boardOf(c.env);
   const lockedUntil = await board.adminLockedOut(key);
   if (lockedUntil > 0) {
-    isolate.lockouts.locked(key, lockedUntil);
+    adminMemory.lockouts.locked(key, lockedUntil);
     throw tooManyRequests('too_many_attempts', LOCKED_OUT);
   }
   const grant = await tokenGrant(credentials, c.env);
@@ -124,7 +124,7 @@ async function browserMayRead(c: Context<AppEnv>, next: () => Promise<void>): Pr
 async function failedLogin(c: Context<AppEnv>, key: string): Promise<void> {
   const lockedUntil = await boardOf(c.env).adminLoginFailed(key);
   if (lockedUntil === 0) return;
-  isolate.lockouts.locked(key, lockedUntil);
+  adminMemory.lockouts.locked(key, lockedUntil);
   throw tooManyRequests('too_many_attempts', LOCKED_OUT);
 }
 

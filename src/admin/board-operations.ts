@@ -7,11 +7,11 @@
 
 import type { AlertState } from '../board/alerts';
 import type { RosterState } from '../board/board-roster';
-import type { NodeMode } from '../board/health-machine';
 import type { TrafficView } from '../board/traffic';
 import type { RosterEntry } from '../config/roster-changes';
 import { boardOf } from '../wire/board-stub';
 import type { HealthSnapshot } from '../wire/health-snapshot';
+import type { NodeMode } from '../wire/node-health';
 import type { HealthBindings, HealthCopy } from '../worker/health-copy';
 
 /** The board's current snapshot, read now (for operators, not for routing); `copy` adopts it. */

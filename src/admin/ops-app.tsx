@@ -18,11 +18,11 @@
 import { type Context, Hono, type HonoRequest } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import type { NodeMode } from '../board/health-machine';
 import type { Config } from '../config/config';
 import type { RosterEntry } from '../config/roster-changes';
 import { EdgeError } from '../lib/errors';
 import { logEvent } from '../lib/log';
+import type { NodeMode } from '../wire/node-health';
 import { isolate } from '../worker/isolate';
 import type { AppEnv } from './app-env';
 import { allow, authenticate } from './auth';

@@ -13,6 +13,7 @@
  * Only ALERT_WEBHOOK_URL itself is ever sent an alert: a redirect is not followed (it would carry the
  * signed alert wherever the webhook's host points), and counts as a failed try.
  */
+import type { AlertConfig } from '../config/alert-webhook';
 import { signedHeaders } from './alert-signature';
 
 /** What happened, for a receiver to branch on. */
@@ -64,11 +65,6 @@ export interface AlertState {
   /** Alerts waiting to be delivered (retries included). */
   readonly pending: number;
   readonly recent: readonly Delivery[];
-}
-
-export interface AlertConfig {
-  readonly url: string;
-  readonly secret: string;
 }
 
 /** How long an alert is tried, counted from when it happened. */

@@ -8,7 +8,7 @@
  * (gate-broadcast.ts) and the admin login lockout (board/login-lockout.ts); the board joins them.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { AppEnv } from '../admin/app-env';
+import type { Bindings } from '../config/bindings';
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import type { RosterEntry } from '../config/roster-changes';
@@ -17,6 +17,7 @@ import { availabilityOf } from '../wire/availability';
 import type { TrafficReport } from '../wire/counts';
 import type { GateCheckIn, GateNews } from '../wire/gate-protocol';
 import type { HealthSnapshot } from '../wire/health-snapshot';
+import type { NodeHealth, NodeMode } from '../wire/node-health';
 import { probe } from '../wire/node-probe';
 import type { AlertState } from './alerts';
 import { BoardRoster, type RemovalCause, type RosterState } from './board-roster';
@@ -27,8 +28,6 @@ import { GateBroadcast } from './gate-broadcast';
 import {
   ADDED,
   expireDrain,
-  type NodeHealth,
-  type NodeMode,
   needsConfirmation,
   recordCheck,
   recordPassiveFailure,
@@ -38,7 +37,7 @@ import { LoginLockout } from './login-lockout';
 import { NodeHealthStore } from './node-health-store';
 import { openSessionsOf, type TrafficView } from './traffic';
 
-export class HealthBoard extends DurableObject<AppEnv['Bindings']> {
+export class HealthBoard extends DurableObject<Bindings> {
   private calls = 0;
   /** The isolates' and gates' counts and gauges of open work (board/board-traffic.ts). */
   private readonly counted = new BoardTraffic(this.ctx.storage.kv);

@@ -4,8 +4,9 @@
  * Owned by the board; changed by its transitions and roster changes (raise) and by each round (watch).
  */
 
+import type { AlertConfig } from '../config/alert-webhook';
 import { atCapacity } from '../wire/node-load';
-import { type AlertConfig, type AlertEvent, AlertOutbox, type AlertState } from './alerts';
+import { type AlertEvent, AlertOutbox, type AlertState } from './alerts';
 
 /** A node as one round sees it. */
 export interface WatchedNode {

@@ -4,7 +4,7 @@
  * gate that holds sockets once the current change is done, so the gates cut those sockets at once
  * without anyone polling, and answered to each gate's check-in. One per board.
  */
-import type { AppEnv } from '../admin/app-env';
+import type { Bindings } from '../config/bindings';
 import type { Config } from '../config/config';
 import { rosterViewOf } from '../config/live-config';
 import { logEvent } from '../lib/log';
@@ -27,7 +27,7 @@ export class GateBroadcast {
    * `waitUntil` keeps a push alive past the call that queued it.
    */
   constructor(
-    private readonly env: Pick<AppEnv['Bindings'], 'SOCKETS'>,
+    private readonly env: Pick<Bindings, 'SOCKETS'>,
     private readonly config: () => Config,
     private readonly unavailable: (config: Config) => string[],
     private readonly waitUntil: (work: Promise<unknown>) => void,

@@ -4,7 +4,8 @@
  * binding, is not this node's, and it starts afresh.
  */
 import type { NodeConfig } from '../config/roster';
-import { addedHealth, initialHealth, type NodeHealth } from './health-machine';
+import type { NodeHealth } from '../wire/node-health';
+import { addedHealth, initialHealth } from './health-machine';
 
 /** What the board stores per node: its health, and where it was measured (origin, and binding). */
 interface StoredNode {

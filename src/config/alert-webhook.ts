@@ -1,5 +1,10 @@
 /** The alert webhook's settings (board/alerts.ts), checked with the rest of the config. */
-import type { AlertConfig } from '../board/alerts';
+
+/** Where the health board sends its alerts, and the secret it signs them with. */
+export interface AlertConfig {
+  readonly url: string;
+  readonly secret: string;
+}
 
 /** Shortest webhook secret accepted. */
 const MIN_ALERT_SECRET_LENGTH = 16;

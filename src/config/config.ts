@@ -1,6 +1,5 @@
-import type { AlertConfig } from '../board/alerts';
 import { type AdminConfig, adminWarnings, parseAdmin } from './admin-config';
-import { parseAlerts } from './alert-webhook';
+import { type AlertConfig, parseAlerts } from './alert-webhook';
 import { type FieldReader, fieldReader } from './fields';
 import { HEALTH_DEFAULTS, type HealthConfig, parseHealth } from './health-config';
 import { parseNodeHosts } from './node-hosts';

@@ -3,10 +3,10 @@
  * choosing a node reads health.
  */
 
-import type { NodeHealth } from '../board/health-machine';
 import type { OnMarkedDown } from '../config/health-config';
 import type { NodeConfig } from '../config/roster';
 import type { HealthSnapshot } from './health-snapshot';
+import type { NodeHealth } from './node-health';
 
 /**
  * `serving`: takes new and pinned sessions. `draining`: keeps its pinned sessions, takes no new ones.

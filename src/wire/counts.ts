@@ -11,6 +11,15 @@ export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export const FAILURE_KINDS = ['status', 'timeout', 'unreachable', 'node-down'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
+/**
+ * How an attempt ended without an answer from the node: one of the failure kinds counted per node
+ * (defined once, above), less `status` (the node did answer, 502/503/504):
+ * `unreachable` (refused or reset before response headers), `timeout` (no response headers within
+ * CONNECT_TIMEOUT_MS while the node still passed its checks), `node-down` (the health board marked the
+ * node down, or an operator disabled it, while the request waited).
+ */
+export type NoAnswer = Exclude<FailureKind, 'status'>;
+
 /** Index of each counter in a node's array. */
 export const AT = {
   reason: (reason: RouteReason) => REASONS.indexOf(reason),

@@ -22,8 +22,7 @@
  */
 import type { LocationHint } from '../config/config';
 import type { RosterView } from '../config/live-config';
-import type { NoAnswer } from '../worker/failover';
-import type { TrafficReport } from './counts';
+import type { NoAnswer, TrafficReport } from './counts';
 
 export const GATE_ORIGIN = 'https://gate';
 /** The roster id of the node to open the socket to; the gate looks it up in its own roster. */

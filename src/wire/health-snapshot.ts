@@ -3,7 +3,7 @@
  * the board, the isolates' copies, routing, the admin views and the metrics (a leaf: imports types only
  * from the health state machine).
  */
-import type { NodeHealth } from '../board/health-machine';
+import type { NodeHealth } from './node-health';
 
 export interface NodeStatus extends NodeHealth {
   readonly id: string;

@@ -3,9 +3,9 @@
  * the Worker's fetch), passed when the status is expected and the answer came within the timeout.
  */
 
-import type { CheckOutcome } from '../board/health-machine';
 import type { HealthConfig } from '../config/health-config';
 import type { NodeConfig } from '../config/roster';
+import type { CheckOutcome } from './node-health';
 
 export async function probe(node: NodeConfig, health: HealthConfig): Promise<CheckOutcome> {
   const started = Date.now();

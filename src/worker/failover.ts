@@ -16,16 +16,7 @@
  * - A bodyless GET, HEAD or OPTIONS is safe to send anywhere: without a pin at once, pinned once its
  *   owner is known to be gone.
  */
-import type { FailureKind } from '../wire/counts';
-
-/**
- * How an attempt ended without an answer from the node: one of the failure kinds counted per node
- * (wire/counts.ts, where they are defined once), less `status` (the node did answer, 502/503/504):
- * `unreachable` (refused or reset before response headers), `timeout` (no response headers within
- * CONNECT_TIMEOUT_MS while the node still passed its checks), `node-down` (the health board marked the
- * node down, or an operator disabled it, while the request waited).
- */
-export type NoAnswer = Exclude<FailureKind, 'status'>;
+import type { NoAnswer } from '../wire/counts';
 
 /** How one attempt at a node ended: its answer, or how it failed. */
 export type AttemptOutcome =

@@ -16,7 +16,7 @@
  * (forward.ts): working, but nobody can cut it when its node goes. That is counted per node
  * (`webSocketsUncuttable`) and logged at most once a minute per isolate.
  */
-import type { AppEnv } from '../admin/app-env';
+import type { Bindings } from '../config/bindings';
 import type { Config } from '../config/config';
 import type { NodeConfig } from '../config/roster';
 import { type LogThrottle, logEvent } from '../lib/log';
@@ -42,7 +42,7 @@ import { tooManyRequests } from './rate-limits';
  * the 429 when the client already holds its share of open sockets.
  */
 export async function throughGate(
-  env: AppEnv['Bindings'],
+  env: Bindings,
   config: Config,
   node: NodeConfig,
   target: string,

@@ -1,5 +1,5 @@
 /**
- * The isolate's own state, in one object with one documented instance ({@link isolate}), as Caddy's
+ * The Worker's own state in this isolate, in one object with one documented instance ({@link isolate}), as Caddy's
  * reverse proxy keeps its one documented global. Everything a request of this isolate leaves behind
  * for the next one lives here, and only here:
  *
@@ -13,16 +13,15 @@
  * | `points` (worker/analytics.ts) | per kind of routine request, how many were seen (which data point to write) | the proxy handler as it answers |
  * | `live` (config/live-config.ts) | the config with the board's roster (runtime changes) | a request that finds a health copy whose roster differs from the last one |
  * | `gateTrouble` (lib/log.ts LogThrottle) | when a handshake that could reach no socket gate was last logged | a WebSocket handshake whose gate is unreachable |
- * | `lockouts` (admin/lockout-memory.ts) | client keys the board locked out of the admin plane, until when | an admin request the board refused |
- * | `accessKeys` (admin/access.ts) | Cloudflare Access's signing keys | an admin request whose assertion names a key not held, or when they are an hour old |
+ *
+ * The admin plane's pieces (its lockouts, Access's keys) are its own, in admin/admin-memory.ts, which
+ * may read these; nothing here reads those.
  *
  * Modules get the piece they need from here (passed in, or through their caller), never from each
  * other's module state; a test can make a fresh `Isolate`.
  */
 
-import { AccessKeys } from '../admin/access';
-import type { AppEnv } from '../admin/app-env';
-import { LockoutMemory } from '../admin/lockout-memory';
+import type { Bindings } from '../config/bindings';
 import type { Config } from '../config/config';
 import { LiveConfig } from '../config/live-config';
 import { configFor } from '../config/load';
@@ -42,15 +41,13 @@ export class Isolate {
   readonly points = new PointSampler();
   /** Handshakes that bypass the gates are logged at most once a minute. */
   readonly gateTrouble = new LogThrottle(60_000);
-  readonly lockouts = new LockoutMemory();
-  readonly accessKeys = new AccessKeys();
   private readonly live = new LiveConfig();
 
   /**
    * The config requests are routed by now: the Worker's own, with the roster of the latest health copy
    * (operators may change it at runtime). A broken config throws its 500, as configFor does.
    */
-  config(env: AppEnv['Bindings']): Config {
+  config(env: Bindings): Config {
     return this.live.of(configFor(env), this.health.latest()?.nodes, env);
   }
 

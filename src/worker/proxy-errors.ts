@@ -6,8 +6,8 @@
  */
 import type { UnofficialStatusCode } from 'hono/utils/http-status';
 import { EdgeError } from '../lib/errors';
+import type { NoAnswer } from '../wire/counts';
 import type { BodyEnd } from './client-body';
-import type { NoAnswer } from './failover';
 
 /** Seconds a client is asked to wait when no node can take its request. */
 const RETRY_AFTER_S = 5;

@@ -3,10 +3,10 @@
  * follow worker/failover.ts (another node, a check whether the node is dead, or the error); report
  * failures to the health board off the response path; log the outcome.
  */
-import type { AppEnv } from '../admin/app-env';
+import type { Bindings } from '../config/bindings';
 import type { NodeConfig } from '../config/roster';
 import { EdgeError, errorResponse } from '../lib/errors';
-import { isRoutine, logEvent, type RequestLog, requestIdOf, requestLine } from '../lib/log';
+import { logEvent, requestIdOf } from '../lib/log';
 import { availabilityFrom } from '../wire/availability';
 import { AT } from '../wire/counts';
 import { isDead } from '../wire/node-probe';
@@ -31,6 +31,7 @@ import {
 } from './proxy-errors';
 import { clientKey, isLimited, limitRefusal } from './rate-limits';
 import type { RequestHead } from './request-head';
+import { isRoutine, type RequestLog, requestLine } from './request-log';
 import { elsewhereRoute, isWithin, readPin, route, takesNewSessions } from './routing';
 import { isHandshake } from './session-start';
 
@@ -50,7 +51,7 @@ const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTION
 export async function proxy(
   request: Request,
   url: URL,
-  env: AppEnv['Bindings'],
+  env: Bindings,
   ctx: ExecutionContext,
 ): Promise<Response> {
   try {
@@ -63,7 +64,7 @@ export async function proxy(
 async function routeAndForward(
   request: Request,
   url: URL,
-  env: AppEnv['Bindings'],
+  env: Bindings,
   ctx: ExecutionContext,
 ): Promise<Response> {
   const config = isolate.config(env);

@@ -37,6 +37,39 @@ function importsOf(file: string): string[] {
   });
 }
 
+/** The rooms each room may import from (besides itself); the entries (`src/*.ts`) may import any. */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  lib: [],
+  config: ['lib'],
+  wire: ['lib', 'config'],
+  board: ['lib', 'config', 'wire'],
+  gate: ['lib', 'config', 'wire'],
+  tail: ['lib', 'wire'],
+  worker: ['lib', 'config', 'wire'],
+  admin: ['lib', 'config', 'wire', 'worker', 'board'],
+};
+
+const roomOf = (file: string) => relative(ROOT, file).split('/').slice(0, -1)[0] ?? 'entry';
+
+it('every file of src/ is in a room, and every import goes down the rooms', () => {
+  const wrong: string[] = [];
+  for (const file of sources(ROOT)) {
+    const room = roomOf(file);
+    if (room === 'entry') continue;
+    const allowed = MAY_IMPORT[room];
+    if (!allowed) {
+      wrong.push(`${relative(ROOT, file)}: room ${room} is not in MAY_IMPORT`);
+      continue;
+    }
+    for (const target of importsOf(file)) {
+      const to = roomOf(target);
+      if (to !== room && !allowed.includes(to))
+        wrong.push(`${relative(ROOT, file)} -> ${relative(ROOT, target)}`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
 it('src/ has no import circle', () => {
   const graph = new Map(sources(ROOT).map((file) => [file, importsOf(file)]));
   const circles: string[] = [];

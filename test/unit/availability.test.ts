@@ -1,8 +1,9 @@
 import { expect, it } from 'vitest';
-import { initialHealth, type NodeMode } from '../../src/board/health-machine';
+import { initialHealth } from '../../src/board/health-machine';
 import type { NodeConfig } from '../../src/config/roster';
 import { availabilityFrom } from '../../src/wire/availability';
 import type { HealthSnapshot, NodeStatus } from '../../src/wire/health-snapshot';
+import type { NodeMode } from '../../src/wire/node-health';
 
 const node = (id: string): NodeConfig => ({
   id,

@@ -4,9 +4,10 @@
  * capacity.
  */
 import { describe, expect, it } from 'vitest';
-import { addedHealth, type Transition } from '../../src/board/health-machine';
+import { addedHealth } from '../../src/board/health-machine';
 import { type Balance, type Config, parseConfig } from '../../src/config/config';
 import type { NodeConfig } from '../../src/config/roster';
+import type { Transition } from '../../src/wire/node-health';
 import { type NodeLoad, servingSince } from '../../src/wire/node-load';
 import { chooseNewSessionNode, SLOW_START_FLOOR, slowStartShare } from '../../src/worker/balance';
 

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   ADDED,
-  type CheckOutcome,
   expireDrain,
   initialHealth,
   MAX_TRANSITIONS,
-  type NodeHealth,
   needsConfirmation,
   recordCheck,
   recordPassiveFailure,
@@ -13,6 +11,7 @@ import {
 } from '../../src/board/health-machine';
 import { NodeHealthStore } from '../../src/board/node-health-store';
 import type { NodeConfig } from '../../src/config/roster';
+import type { CheckOutcome, NodeHealth } from '../../src/wire/node-health';
 import { servingSince } from '../../src/wire/node-load';
 
 const limits = { rise: 2, fall: 3 };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogRequests } from '../../src/config/config';
-import { isRoutine, type RequestLog, requestLine } from '../../src/lib/log';
 import { PointSampler } from '../../src/worker/analytics';
+import { isRoutine, type RequestLog, requestLine } from '../../src/worker/request-log';
 
 const base: RequestLog = {
   requestId: 'r',
